@@ -1,0 +1,115 @@
+// The request path: authenticate → route (health, version, OpenAPI,
+// discovery, resources) → one central error handler that turns anything
+// unexpected into a 500 Status and logs it.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { ApiError, isApiError } from '../../base/errors.ts';
+import type { Authenticator } from '../auth/authn.ts';
+import { openapiResponse } from '../openapi/index.ts';
+import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from '../discovery/index.ts';
+import type { Registry } from '../registry/registry.ts';
+import { parseRequestInfo } from './request-info.ts';
+import { negotiateOutput, type OutputFormat } from './negotiation.ts';
+import { writeError, writeObject, writeText } from './respond.ts';
+import { handleResource, notFoundPath } from './resources.ts';
+
+export interface ApiHandlerOptions {
+  registry: Registry;
+  authenticator: Authenticator;
+  logger: Logger;
+  /** host:port clients should use (discovery's serverAddressByClientCIDRs). */
+  advertiseAddress: string;
+  version: VersionInfo;
+  now?: () => Date;
+  /** Extra readiness checks (e.g. "the store answers"). */
+  ready?: () => Promise<boolean>;
+}
+
+export interface VersionInfo {
+  major: string; minor: string; gitVersion: string; gitCommit: string; gitTreeState: string;
+  buildDate: string; goVersion: string; compiler: string; platform: string;
+}
+
+/** Paths anyone may read, as upstream's system:public-info-viewer role allows. */
+const PUBLIC = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
+
+export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const now = opts.now ?? (() => new Date());
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    let fmt: OutputFormat | undefined;
+    const done = (): void => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      opts.logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms }, 'request');
+    };
+    res.once('finish', done);
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+      const user = opts.authenticator.authenticate(req);
+      if (!user && !PUBLIC.has(path) && !path.startsWith('/healthz/') && !path.startsWith('/livez/') && !path.startsWith('/readyz/')) {
+        throw ApiError.unauthorized();
+      }
+      if (path === '/healthz' || path === '/livez' || path.startsWith('/healthz/') || path.startsWith('/livez/')) {
+        writeText(res, 200, 'ok');
+        return;
+      }
+      if (path === '/readyz' || path.startsWith('/readyz/')) {
+        const ok = opts.ready ? await opts.ready() : true;
+        writeText(res, ok ? 200 : 500, ok ? 'ok' : '[-]storage failed: not ready\nreadyz check failed');
+        return;
+      }
+      if (path === '/version') { writeObject(res, 200, opts.version, { kind: 'json' }, { pretty: true }); return; }
+      if (path === '/openapi/v2' || path === '/openapi/v3' || path.startsWith('/openapi/v3/')) {
+        const r = openapiResponse(path, url.searchParams, req.headers.accept);
+        if (!r) throw notFoundPath();
+        res.writeHead(r.status, r.headers);
+        res.end(req.method === 'HEAD' ? undefined : r.body);
+        return;
+      }
+      if (path === '/' ) {
+        writeObject(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] }, { kind: 'json' }, { pretty: true });
+        return;
+      }
+      const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+      if (!info.apiPrefix) throw notFoundPath();
+      if (!info.isResourceRequest) {
+        serveDiscovery(req, res, info.apiPrefix, info.parts, opts.advertiseAddress);
+        return;
+      }
+      fmt = undefined;
+      await handleResource(req, res, info, url.searchParams, user!, { registry: opts.registry, now });
+    })().catch((e: unknown) => {
+      if (isApiError(e)) {
+        writeError(res, e, fmt);
+        return;
+      }
+      opts.logger.error({ err: e, method: req.method, url: req.url }, 'unexpected error serving request');
+      writeError(res, ApiError.internal(e instanceof Error ? e.message : String(e)));
+    });
+  };
+}
+
+function serveDiscovery(req: IncomingMessage, res: ServerResponse, prefix: 'api' | 'apis', parts: string[], advertise: string): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw ApiError.methodNotAllowed();
+  if (parts.length === 0) {
+    const fmt = negotiateOutput(req.headers.accept, { allowTable: false, allowDiscovery: true, allowPartial: false });
+    if (fmt.kind === 'discovery') {
+      writeObject(res, 200, aggregatedDiscovery(prefix, fmt.version), fmt, { headers: { Vary: 'Accept' } });
+      return;
+    }
+    writeObject(res, 200, prefix === 'api' ? apiVersions(advertise) : apiGroupList(), fmt, { headers: { Vary: 'Accept' } });
+    return;
+  }
+  const fmt = negotiateOutput(req.headers.accept, { allowTable: false, allowDiscovery: false, allowPartial: false });
+  if (prefix === 'api') {
+    const doc = parts.length === 1 ? apiResourceList('', parts[0]) : undefined;
+    if (!doc) throw notFoundPath();
+    writeObject(res, 200, doc, fmt);
+    return;
+  }
+  const doc = parts.length === 1 ? apiGroupDoc(parts[0]) : parts.length === 2 ? apiResourceList(parts[0], parts[1]) : undefined;
+  if (!doc) throw notFoundPath();
+  writeObject(res, 200, doc, fmt);
+}

@@ -1,0 +1,53 @@
+// All served resources, each a ResourceREST over the one store.
+
+import { RESOURCES, findResource, type ResourceInfo } from '../../api/resources.ts';
+import type { Store } from '../../storage/store.ts';
+import { ResourceREST, type NamespaceLookup } from './rest.ts';
+import { strategyFor } from './strategies/index.ts';
+import { ServiceAllocators } from './allocators/service-allocators.ts';
+import { decodeKV } from './codec.ts';
+
+export interface RegistryOptions {
+  serviceCidr: string;
+  nodePortRange: [number, number];
+}
+
+/** Resources with no storage of their own (create-only virtual resources). */
+const VIRTUAL = new Set(['/bindings']);
+
+export class Registry implements NamespaceLookup {
+  private readonly rests = new Map<string, ResourceREST>();
+  readonly serviceAllocators: ServiceAllocators;
+
+  constructor(readonly store: Store, opts: RegistryOptions) {
+    this.serviceAllocators = new ServiceAllocators(opts.serviceCidr, opts.nodePortRange);
+    for (const info of RESOURCES) {
+      if (VIRTUAL.has(`${info.group}/${info.plural}`)) continue;
+      const rest = new ResourceREST(info, strategyFor(info, { serviceAllocators: this.serviceAllocators }), store, this);
+      this.rests.set(`${info.group}/${info.version}/${info.plural}`, rest);
+    }
+  }
+
+  /** Rebuild in-memory state (allocations) from the store. */
+  async start(): Promise<void> {
+    const svc = this.rest('', 'v1', 'services')!;
+    const list = await this.store.list(svc.prefix);
+    for (const kv of list.items) this.serviceAllocators.restore(decodeKV(kv));
+  }
+
+  rest(group: string, version: string, plural: string): ResourceREST | undefined {
+    return this.rests.get(`${group}/${version}/${plural}`);
+  }
+
+  info(group: string, version: string, plural: string): ResourceInfo | undefined {
+    return findResource(group, version, plural);
+  }
+
+  async namespacePhase(name: string): Promise<'Active' | 'Terminating' | undefined> {
+    const ns = this.rest('', 'v1', 'namespaces')!;
+    const kv = await this.store.get(ns.key('', name));
+    if (!kv) return undefined;
+    const obj = decodeKV(kv);
+    return obj.status?.phase === 'Terminating' || obj.metadata?.deletionTimestamp ? 'Terminating' : 'Active';
+  }
+}

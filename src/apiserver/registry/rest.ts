@@ -1,0 +1,401 @@
+// The generic REST logic every resource shares: create, update (incl. status),
+// patch (json, merge, strategic, apply), graceful/finalized delete. A Strategy
+// supplies what differs per resource. Writes are compare-and-swap on the
+// store revision, retried when the client did not pin a resourceVersion
+// (upstream's GuaranteedUpdate).
+
+import { ApiError, type FieldError } from '../../base/errors.ts';
+import { apiVersionOf, qualifiedName, type ResourceInfo } from '../../api/resources.ts';
+import { applyDefaults } from '../../api/defaults/index.ts';
+import { validateCreate, validateUpdate } from '../../api/validation/index.ts';
+import { findUnknownFields } from '../../api/schema/unknown-fields.ts';
+import { schemaFor } from '../../api/schema/index.ts';
+import type { SchemaNode } from '../../api/schema/types.ts';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply, recordUpdate } from '../../api/patch/index.ts';
+import { StoreError, type Store, type KV } from '../../storage/store.ts';
+import { clone, decodeKV, encodeObject, keyFor, resourcePrefix, rfc3339, withResourceVersion, type Obj } from './codec.ts';
+import { mapStoreError } from './store-errors.ts';
+import { bumpGenerationIfSpecChanged, generateName, keepSystemMeta, prepareMetaForCreate, semanticallyEqual } from './meta.ts';
+import type { DeleteOptions, RequestContext, Strategy } from './strategy.ts';
+
+export type PatchType = 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
+
+/** What the REST layer needs from the rest of the registry (namespace lifecycle). */
+export interface NamespaceLookup {
+  namespacePhase(name: string): Promise<'Active' | 'Terminating' | undefined>;
+}
+
+export interface WriteResult { obj: Obj; created: boolean }
+
+const MAX_RETRIES = 16;
+
+interface UpdateOp {
+  allowCreate: boolean;
+  createBody?: Obj;
+  /** The managedFields were computed by server-side apply already. */
+  managedByApply?: boolean;
+  /** Server-computed change of a subresource: skip main-resource rules (see updateWith). */
+  internal?: boolean;
+  tryUpdate: (current: Obj) => Obj;
+}
+
+export class ResourceREST {
+  readonly prefix: string;
+  readonly apiVersion: string;
+  private schemaCache: SchemaNode | undefined | null = null;
+
+  constructor(readonly info: ResourceInfo, readonly strategy: Strategy, readonly store: Store, private readonly namespaces: NamespaceLookup) {
+    this.prefix = resourcePrefix(info.group, info.plural);
+    this.apiVersion = apiVersionOf(info);
+  }
+
+  key(ns: string, name: string): string { return keyFor(this.prefix, this.info.namespaced ? ns : '', name); }
+
+  private schema(): SchemaNode {
+    if (this.schemaCache === null) this.schemaCache = schemaFor(this.apiVersion, this.info.kind);
+    return this.schemaCache ?? {};
+  }
+
+  private notFound(name: string): ApiError { return ApiError.notFound(qualifiedName(this.info), name, this.info.group); }
+
+  private async getKV(ns: string, name: string): Promise<KV | undefined> {
+    return this.store.get(this.key(ns, name));
+  }
+
+  async get(ns: string, name: string): Promise<Obj> {
+    const kv = await this.getKV(ns, name);
+    if (!kv) throw this.notFound(name);
+    return decodeKV(kv);
+  }
+
+  // ---- create ---------------------------------------------------------------
+
+  async create(ns: string, body: Obj, ctx: RequestContext): Promise<Obj> {
+    const obj = this.checkBody(body, ns, undefined);
+    this.checkUnknownFields(obj, ctx);
+    if (this.info.namespaced) await this.checkNamespaceAcceptsObjects(ns, String(obj.metadata?.name ?? ''));
+    const meta = obj.metadata as Obj;
+    if (!meta.name && meta.generateName) meta.name = generateName(String(meta.generateName));
+    prepareMetaForCreate(obj, ctx.now, !!this.strategy.tracksGeneration);
+    this.strategy.prepareForCreate?.(obj, ctx);
+    applyDefaults(this.info, obj);
+    this.throwIfInvalid(obj, [...validateCreate(this.info, obj), ...(this.strategy.validate?.(obj) ?? [])]);
+    this.recordManager(undefined, obj, ctx, '');
+
+    // A generated name can collide; upstream retries with a new suffix.
+    for (let attempt = 0; ; attempt++) {
+      await this.strategy.beforeCreate?.(obj, ctx);
+      if (ctx.dryRun) {
+        this.strategy.rollback?.(obj, undefined);
+        // A dry run still reports AlreadyExists like the real write would.
+        if (await this.getKV(ns, obj.metadata.name as string)) throw ApiError.alreadyExists(qualifiedName(this.info), obj.metadata.name as string, this.info.group);
+        return obj;
+      }
+      try {
+        const kv = await this.store.create(this.key(ns, obj.metadata.name as string), encodeObject(obj));
+        return withResourceVersion(obj, kv.modRevision);
+      } catch (e) {
+        this.strategy.rollback?.(obj, undefined);
+        if (e instanceof StoreError && e.code === 'KeyExists' && body.metadata?.generateName && !body.metadata?.name && attempt < 8) {
+          obj.metadata.name = generateName(String(body.metadata.generateName));
+          continue;
+        }
+        throw mapStoreError(e, this.info, obj.metadata.name as string);
+      }
+    }
+  }
+
+  // ---- update / patch -------------------------------------------------------
+
+  /** PUT. `subresource` '' = main resource, 'status' = status only. */
+  async update(ns: string, name: string, body: Obj, ctx: RequestContext, subresource = ''): Promise<WriteResult> {
+    const incoming = this.checkBody(body, ns, name);
+    this.checkUnknownFields(incoming, ctx);
+    const precondition = incoming.metadata.resourceVersion as string | undefined;
+    return this.guaranteedUpdate(ns, name, ctx, subresource, precondition, {
+      allowCreate: !!this.strategy.allowCreateOnUpdate && subresource === '',
+      createBody: incoming,
+      tryUpdate: () => clone(incoming),
+    });
+  }
+
+  async patch(ns: string, name: string, type: PatchType, patch: unknown, ctx: RequestContext, opts: { subresource?: string; force?: boolean } = {}): Promise<WriteResult> {
+    const subresource = opts.subresource ?? '';
+    if (type === 'apply-patch') return this.apply(ns, name, patch, ctx, subresource, !!opts.force);
+    if (patch === null || typeof patch !== 'object') throw ApiError.badRequest('the body of the request was not a valid patch');
+    return this.guaranteedUpdate(ns, name, ctx, subresource, patchPrecondition(type, patch), {
+      allowCreate: false,
+      tryUpdate: (current) => {
+        let out: Obj;
+        switch (type) {
+          case 'json-patch': out = applyJsonPatch(current, patch) as Obj; break;
+          case 'merge-patch': out = applyMergePatch(current, patch) as Obj; break;
+          case 'strategic-merge-patch': out = applyStrategicMergePatch(current, patch, this.schema()) as Obj; break;
+        }
+        if (!out || typeof out !== 'object' || Array.isArray(out)) throw ApiError.badRequest('the patch produced an object that is not a JSON object');
+        this.checkUnknownFields(out, ctx);
+        return out;
+      },
+    });
+  }
+
+  private async apply(ns: string, name: string, patch: unknown, ctx: RequestContext, subresource: string, force: boolean): Promise<WriteResult> {
+    if (!ctx.fieldManager || ctx.fieldManagerDefaulted) {
+      throw ApiError.invalid('PatchOptions', 'meta.k8s.io', '', [{ type: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }]);
+    }
+    const applied = patch as Obj;
+    if (!applied || typeof applied !== 'object' || Array.isArray(applied)) throw ApiError.badRequest('the body of the request was not a valid apply configuration');
+    this.checkBody(clone(applied), ns, name);
+    this.checkUnknownFields(applied, ctx);
+    const kv = await this.getKV(ns, name);
+    if (!kv && subresource === '') {
+      const obj = serverSideApply({ live: undefined, applied: clone(applied), manager: ctx.fieldManager, force, schema: this.schema(), now: ctx.now }) as Obj;
+      obj.metadata = { ...(obj.metadata ?? {}), name, ...(this.info.namespaced ? { namespace: ns } : {}) };
+      const created = await this.create(ns, obj, { ...ctx, fieldManager: '' });
+      return { obj: created, created: true };
+    }
+    if (!kv) throw this.notFound(name);
+    return this.guaranteedUpdate(ns, name, ctx, subresource, applied.metadata?.resourceVersion as string | undefined, {
+      allowCreate: false,
+      managedByApply: true,
+      tryUpdate: (current) => serverSideApply({ live: current, applied: clone(applied), manager: ctx.fieldManager, force, schema: this.schema(), now: ctx.now, subresource: subresource || undefined }) as Obj,
+    });
+  }
+
+  /**
+   * Read, compute the new object, CAS-write; retry on a lost race unless the
+   * client pinned a resourceVersion (then the race is the client's 409).
+   */
+  private async guaranteedUpdate(ns: string, name: string, ctx: RequestContext, subresource: string, precondition: string | undefined,
+    op: UpdateOp): Promise<WriteResult> {
+    const q = qualifiedName(this.info);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const kv = await this.getKV(ns, name);
+      if (!kv) {
+        if (op.allowCreate && op.createBody) {
+          const body = clone(op.createBody);
+          delete body.metadata.resourceVersion;
+          return { obj: await this.create(ns, body, ctx), created: true };
+        }
+        throw this.notFound(name);
+      }
+      const old = decodeKV(kv);
+      if (precondition && precondition !== old.metadata.resourceVersion) {
+        throw ApiError.conflict(q, name, 'the object has been modified; please apply your changes to the latest version and try again', this.info.group);
+      }
+      let obj = op.tryUpdate(clone(old));
+      obj = this.checkBody(obj, ns, name);
+      if (!op.internal) {
+        obj = this.prepareUpdate(obj, old, ctx, subresource);
+        applyDefaults(this.info, obj);
+        const errs = subresource === '' || subresource === 'scale'
+          ? [...validateUpdate(this.info, obj, old), ...(this.strategy.validateUpdate?.(obj, old) ?? [])]
+          : validateUpdate(this.info, obj, old);
+        this.throwIfInvalid(obj, errs);
+      }
+
+      if (!op.managedByApply) this.recordManager(old, obj, ctx, subresource);
+      if (semanticallyEqual(obj, old)) return { obj: old, created: false };
+
+      // The last finalizer gone from an object being deleted: it is removed now.
+      if (this.readyToRemove(obj)) {
+        if (ctx.dryRun) return { obj, created: false };
+        try {
+          const gone = await this.store.delete(kv.key, kv.modRevision);
+          this.strategy.afterDelete?.(old);
+          return { obj: withResourceVersion(obj, gone.modRevision), created: false };
+        } catch (e) {
+          if (e instanceof StoreError && e.code === 'Conflict' && !precondition) continue;
+          throw mapStoreError(e, this.info, name);
+        }
+      }
+
+      await this.strategy.beforeUpdate?.(obj, old, ctx);
+      if (ctx.dryRun) {
+        this.strategy.rollback?.(obj, old);
+        return { obj: withResourceVersion(obj, kv.modRevision), created: false };
+      }
+      try {
+        const written = await this.store.update(kv.key, encodeObject(obj), kv.modRevision);
+        this.strategy.afterUpdate?.(obj, old);
+        return { obj: withResourceVersion(obj, written.modRevision), created: false };
+      } catch (e) {
+        this.strategy.rollback?.(obj, old);
+        if (e instanceof StoreError && (e.code === 'Conflict') && !precondition) continue;
+        if (e instanceof StoreError && e.code === 'NotFound') throw this.notFound(name);
+        throw mapStoreError(e, this.info, name);
+      }
+    }
+    throw ApiError.conflict(q, name, 'the object has been modified; please apply your changes to the latest version and try again', this.info.group);
+  }
+
+  /**
+   * A read-modify-write computed by the server itself (scale, binding,
+   * finalize): `fn` gets the current object and returns the next one. With
+   * `internal`, the main-resource update rules and validation are skipped
+   * because `fn` changes only what the subresource owns.
+   */
+  async updateWith(ns: string, name: string, ctx: RequestContext, subresource: string, precondition: string | undefined,
+    fn: (current: Obj) => Obj, internal = false): Promise<WriteResult> {
+    return this.guaranteedUpdate(ns, name, ctx, subresource, precondition, { allowCreate: false, internal, tryUpdate: fn });
+  }
+
+  /** Main resource writes keep status; status writes keep everything but status. */
+  private prepareUpdate(obj: Obj, old: Obj, ctx: RequestContext, subresource: string): Obj {
+    const hasStatus = this.info.subresources.some((s) => s.name === 'status');
+    if (subresource === 'status') {
+      const next = clone(old);
+      next.status = obj.status;
+      if (next.status === undefined) delete next.status;
+      if (obj.metadata?.managedFields) next.metadata.managedFields = obj.metadata.managedFields;
+      return next;
+    }
+    keepSystemMeta(obj, old);
+    if (hasStatus) {
+      if (old.status === undefined) delete obj.status; else obj.status = clone(old.status);
+    }
+    this.strategy.prepareForUpdate?.(obj, old, ctx);
+    if (this.strategy.tracksGeneration) bumpGenerationIfSpecChanged(obj, old);
+    return obj;
+  }
+
+  private readyToRemove(obj: Obj): boolean {
+    const m = obj.metadata;
+    if (!m.deletionTimestamp) return false;
+    if (Array.isArray(m.finalizers) && m.finalizers.length > 0) return false;
+    if (this.strategy.pendingFinalization?.(obj)) return false;
+    // A graceful deletion still counting down (a pod on a node) is finished by its kubelet.
+    return !m.deletionGracePeriodSeconds;
+  }
+
+  // ---- delete ---------------------------------------------------------------
+
+  async delete(ns: string, name: string, opts: DeleteOptions, ctx: RequestContext): Promise<{ obj: Obj; deleted: boolean }> {
+    const q = qualifiedName(this.info);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const kv = await this.getKV(ns, name);
+      if (!kv) throw this.notFound(name);
+      const old = decodeKV(kv);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== old.metadata.uid) {
+        throw ApiError.conflict(q, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`, this.info.group);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
+        throw ApiError.conflict(q, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`, this.info.group);
+      }
+      this.strategy.checkDelete?.(old);
+      const waitsOnFinalizers = (Array.isArray(old.metadata.finalizers) && old.metadata.finalizers.length > 0) || !!this.strategy.pendingFinalization?.(old);
+      let grace = this.strategy.gracePeriod?.(old, opts);
+      if (grace !== undefined && grace <= 0) grace = undefined;
+
+      if (old.metadata.deletionTimestamp) {
+        // Already deleting: a shorter grace period may hurry it; otherwise nothing changes.
+        const current = Number(old.metadata.deletionGracePeriodSeconds ?? 0);
+        if (grace === undefined && !waitsOnFinalizers) return this.removeNow(kv, old, ctx, name);
+        if (grace !== undefined && grace < current) return this.markDeleting(kv, old, grace, ctx, name);
+        if (grace === undefined && current > 0) return this.markDeleting(kv, old, 0, ctx, name);
+        return { obj: old, deleted: false };
+      }
+      if (grace !== undefined || waitsOnFinalizers) {
+        const r = await this.markDeleting(kv, old, grace ?? 0, ctx, name).catch((e: unknown) => e);
+        if (r instanceof StoreError && r.code === 'Conflict') continue;
+        if (r instanceof Error) throw mapStoreError(r, this.info, name);
+        return r as { obj: Obj; deleted: boolean };
+      }
+      const r = await this.removeNow(kv, old, ctx, name).catch((e: unknown) => e);
+      if (r instanceof StoreError && r.code === 'Conflict') continue;
+      if (r instanceof Error) throw mapStoreError(r, this.info, name);
+      return r as { obj: Obj; deleted: boolean };
+    }
+    throw ApiError.conflict(q, name, 'the object has been modified; please apply your changes to the latest version and try again', this.info.group);
+  }
+
+  private async removeNow(kv: KV, old: Obj, ctx: RequestContext, _name: string): Promise<{ obj: Obj; deleted: boolean }> {
+    if (ctx.dryRun) return { obj: old, deleted: true };
+    const gone = await this.store.delete(kv.key, kv.modRevision);
+    this.strategy.afterDelete?.(old);
+    return { obj: withResourceVersion(old, gone.modRevision), deleted: true };
+  }
+
+  private async markDeleting(kv: KV, old: Obj, grace: number, ctx: RequestContext, _name: string): Promise<{ obj: Obj; deleted: boolean }> {
+    const obj = clone(old);
+    const m = obj.metadata;
+    if (!m.deletionTimestamp || grace < Number(m.deletionGracePeriodSeconds ?? Infinity)) {
+      m.deletionTimestamp = rfc3339(new Date(ctx.now.getTime() + grace * 1000));
+    }
+    m.deletionGracePeriodSeconds = grace;
+    if (this.strategy.tracksGeneration && !old.metadata.deletionTimestamp) m.generation = (Number(m.generation) || 0) + 1;
+    this.strategy.beginDelete?.(obj, ctx);
+    if (ctx.dryRun) return { obj, deleted: false };
+    const written = await this.store.update(kv.key, encodeObject(obj), kv.modRevision);
+    return { obj: withResourceVersion(obj, written.modRevision), deleted: false };
+  }
+
+  // ---- shared checks --------------------------------------------------------
+
+  /** apiVersion/kind/name/namespace of a body must agree with the URL; fills them in. */
+  checkBody(body: Obj, ns: string, name: string | undefined): Obj {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw ApiError.badRequest('the body of the request was not a JSON object');
+    const obj = body;
+    if (obj.apiVersion !== undefined && obj.apiVersion !== this.apiVersion) {
+      throw ApiError.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${this.apiVersion})`);
+    }
+    if (obj.kind !== undefined && obj.kind !== this.info.kind) {
+      throw ApiError.badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${this.info.kind})`);
+    }
+    obj.apiVersion = this.apiVersion;
+    obj.kind = this.info.kind;
+    if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
+    if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw ApiError.badRequest('metadata must be an object');
+    const m = obj.metadata as Obj;
+    if (this.info.namespaced) {
+      if (m.namespace && m.namespace !== ns) {
+        throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      m.namespace = ns;
+    } else if (m.namespace) {
+      delete m.namespace;
+    }
+    if (name !== undefined) {
+      if (m.name && m.name !== name) throw ApiError.badRequest(`the name of the object (${String(m.name)}) does not match the name on the URL (${name})`);
+      m.name = name;
+    }
+    return obj;
+  }
+
+  private checkUnknownFields(obj: Obj, ctx: RequestContext): void {
+    if (ctx.fieldValidation === 'Ignore') return;
+    const unknown = findUnknownFields(this.apiVersion, this.info.kind, obj);
+    if (unknown.length === 0) return;
+    const items = unknown.map((f) => `unknown field "${f}"`);
+    if (ctx.fieldValidation === 'Strict') {
+      throw ApiError.badRequest(`${this.info.kind} in version "${this.info.version}" cannot be handled as a ${this.info.kind}: strict decoding error: ${items.join(', ')}`);
+    }
+    ctx.warnings.push(...items);
+  }
+
+  private throwIfInvalid(obj: Obj, errs: FieldError[]): void {
+    if (errs.length) throw ApiError.invalid(this.info.kind, this.info.group, String(obj.metadata?.name ?? ''), errs);
+  }
+
+  private async checkNamespaceAcceptsObjects(ns: string, name: string): Promise<void> {
+    const phase = await this.namespaces.namespacePhase(ns);
+    if (phase === undefined) throw ApiError.notFound('namespaces', ns, '', 'namespaces');
+    if (phase === 'Terminating') {
+      throw new ApiError(403, 'Forbidden', `${qualifiedName(this.info)} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+        { kind: this.info.plural, group: this.info.group || undefined, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] });
+    }
+  }
+
+  private recordManager(old: Obj | undefined, obj: Obj, ctx: RequestContext, subresource: string): void {
+    if (!ctx.fieldManager) return;
+    recordUpdate({ old, updated: obj, manager: ctx.fieldManager, now: ctx.now, subresource: subresource || undefined, schema: this.schema() });
+  }
+}
+
+/** A patch that names metadata.resourceVersion makes that version a precondition. */
+function patchPrecondition(type: PatchType, patch: unknown): string | undefined {
+  if (type === 'json-patch') return undefined;
+  const rv = (patch as Obj)?.metadata?.resourceVersion;
+  return typeof rv === 'string' && rv !== '' ? rv : undefined;
+}

@@ -1,0 +1,40 @@
+// The `pilot` command. Flags live here; the run functions live in src/server.
+
+import { Command, Option } from 'commander';
+import { DEFAULTS, defaultDataDir, startServer } from '../server/server.ts';
+
+const program = new Command();
+program.name('pilot').description('Kubernetes, written in TypeScript').showHelpAfterError();
+
+program.command('server')
+  .description('run the control plane (API server on an embedded or external datastore)')
+  .option('--data-dir <dir>', 'state, certificates and kubeconfig', defaultDataDir())
+  .option('--secure-port <port>', 'HTTPS port of the API', String(DEFAULTS.securePort))
+  .option('--bind-address <addr>', 'address to listen on', DEFAULTS.bindAddress)
+  .option('--datastore <url>', 'sqlite:///path/state.db (default: <data-dir>/state.db) or memory://')
+  .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
+  .option('--service-cluster-ip-range <cidr>', 'Service IP range', DEFAULTS.serviceCidr)
+  .option('--service-node-port-range <range>', 'NodePort range', DEFAULTS.nodePortRange.join('-'))
+  .option('--compaction-retain <revisions>', 'revisions of history kept for watches', String(DEFAULTS.compactionRetainRevisions))
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default(process.env.PILOT_LOG_LEVEL ?? DEFAULTS.logLevel))
+  .action(async (o: Record<string, string>) => {
+    const range = o.serviceNodePortRange.split('-').map(Number) as [number, number];
+    const port = Number(o.securePort);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --secure-port ${o.securePort}`);
+    if (range.length !== 2 || range.some((n) => !Number.isInteger(n)) || range[0] > range[1]) throw new Error(`invalid --service-node-port-range ${o.serviceNodePortRange}`);
+    const srv = await startServer({
+      ...DEFAULTS,
+      dataDir: o.dataDir, securePort: port, bindAddress: o.bindAddress, datastore: o.datastore,
+      tokenAuthFile: o.tokenAuthFile, serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
+      compactionRetainRevisions: Number(o.compactionRetain), logLevel: o.logLevel,
+    });
+    process.stdout.write(`Pilot API server listening on ${srv.url}\n  export KUBECONFIG=${srv.kubeconfigPath}\n`);
+    const stop = (): void => { void srv.close().then(() => process.exit(0)); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`pilot: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

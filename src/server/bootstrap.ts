@@ -1,0 +1,41 @@
+// Objects every cluster has from the start: the system namespaces and the
+// `kubernetes` Service (first Service IP) with Endpoints pointing at the apiserver.
+
+import { ApiError } from '../base/errors.ts';
+import type { Registry } from '../apiserver/registry/registry.ts';
+import type { RequestContext } from '../apiserver/registry/strategy.ts';
+import { KUBERNETES_SERVICE_IP } from './pki.ts';
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+function systemContext(): RequestContext {
+  return {
+    user: { username: 'system:apiserver', groups: ['system:masters'] }, now: new Date(), dryRun: false,
+    fieldManager: 'kube-apiserver', fieldManagerDefaulted: false, fieldValidation: 'Ignore', warnings: [],
+  };
+}
+
+async function ensure(fn: () => Promise<unknown>): Promise<void> {
+  try { await fn(); } catch (e) { if (!(e instanceof ApiError && e.code === 409)) throw e; }
+}
+
+export async function bootstrapCluster(registry: Registry, apiserver: { ip: string; port: number }): Promise<void> {
+  const namespaces = registry.rest('', 'v1', 'namespaces')!;
+  for (const name of SYSTEM_NAMESPACES) {
+    await ensure(() => namespaces.create('', { metadata: { name } }, systemContext()));
+  }
+  const services = registry.rest('', 'v1', 'services')!;
+  await ensure(() => services.create('default', {
+    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, sessionAffinity: 'None', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiserver.port }] },
+  }, systemContext()));
+  const endpoints = registry.rest('', 'v1', 'endpoints')!;
+  const ep = {
+    metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: apiserver.ip }], ports: [{ name: 'https', port: apiserver.port, protocol: 'TCP' }] }],
+  };
+  await registry.rest('', 'v1', 'endpoints')!.update('default', 'kubernetes', ep, systemContext()).catch(async (e: unknown) => {
+    if (e instanceof ApiError && e.code === 404) await endpoints.create('default', ep, systemContext());
+    else throw e;
+  });
+}

@@ -1,0 +1,47 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startCompactor } from './compactor.ts';
+import { enc } from './conformance/helpers.ts';
+import { MemoryStore, openMemoryStore } from './drivers/memory.ts';
+
+void describe('startCompactor', () => {
+  void it('compacts to the current revision minus the retained revisions, until stopped', async () => {
+    const store = await openMemoryStore();
+    let kv = await store.create('/a', enc('0'));
+    for (let i = 0; i < 19; i++) kv = await store.update('/a', enc(String(i)), kv.modRevision);
+    const errors: unknown[] = [];
+    const compactor = startCompactor(store, { intervalMs: 5, retainRevisions: 5, onError: (e) => errors.push(e) });
+    try {
+      await sleep(30);
+      assert.equal(await store.compactedRevision(), 15);
+      kv = await store.update('/a', enc('x'), kv.modRevision);
+      await sleep(30);
+      assert.equal(await store.compactedRevision(), 16);
+    } finally {
+      compactor.stop();
+    }
+    await store.update('/a', enc('y'), kv.modRevision);
+    await sleep(30);
+    assert.equal(await store.compactedRevision(), 16);
+    assert.deepEqual(errors, []);
+    await store.close();
+  });
+
+  void it('leaves young stores alone and reports failures', async () => {
+    const store = await openMemoryStore();
+    await store.create('/a', enc('0'));
+    const errors: unknown[] = [];
+    const failing = new (class extends MemoryStore {
+      override async currentRevision(): Promise<number> { throw new Error('disk gone'); }
+    })();
+    const young = startCompactor(store, { intervalMs: 5, retainRevisions: 5, onError: (e) => errors.push(e) });
+    const broken = startCompactor(failing, { intervalMs: 5, retainRevisions: 5, onError: (e) => errors.push(e) });
+    await sleep(30);
+    young.stop();
+    broken.stop();
+    assert.equal(await store.compactedRevision(), 0);
+    assert.ok(errors.length > 0 && errors.every((e) => (e as Error).message === 'disk gone'));
+    await store.close();
+  });
+});

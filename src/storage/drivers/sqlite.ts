@@ -1,0 +1,276 @@
+// The embedded default Store: sqlite through better-sqlite3, one log table whose
+// primary key is the global revision (see sqlite-schema.ts for the layout).
+//
+// better-sqlite3 is synchronous, so each operation runs to completion as one
+// transaction before any other JavaScript runs: compare-and-swap needs no
+// locks, and a watcher's read of the log can never interleave with a write.
+// Methods are async only to satisfy the Store interface.
+
+import type { Statement } from 'better-sqlite3';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ChangeFeed } from '../feed.ts';
+import { checkReadRevision, closed, compacted, conflict, futureRevision, keyExists, notFound } from '../errors.ts';
+import { listStart, prefixEnd } from '../keys.ts';
+import type { KV, ListOptions, ListResult, Revision, Store, StoreEvent } from '../store.ts';
+import { followLog, type EventLog, type LogPage } from '../watch.ts';
+import { openDatabase, type Db } from './sqlite-schema.ts';
+
+/** A log row as read back, in the shape of a KV. */
+interface Row { key: string; value: Buffer | null; createRevision: number; modRevision: number }
+interface EventRow extends Row {
+  created: number; deleted: number;
+  prevRevision: number | null; prevCreateRevision: number | null; prevValue: Buffer | null;
+}
+
+const KV_COLUMNS = 'l.key, l.value, l.create_revision AS createRevision, l.revision AS modRevision';
+
+/**
+ * A BLOB sorts after every TEXT value in sqlite, so binding an empty one as the
+ * upper key bound means "no bound" while keeping a single index-range query.
+ */
+const NO_UPPER_BOUND = Buffer.alloc(0);
+
+export interface SqliteOptions {
+  /** Revisions compacted per transaction, so writers wait at most one chunk. */
+  compactChunk?: number;
+}
+
+const toKV = (r: Row): KV => ({
+  key: r.key, value: r.value ?? Buffer.alloc(0), createRevision: r.createRevision, modRevision: r.modRevision,
+});
+
+/** The index range of keys under `prefix`, starting after `continueAfter` if given. */
+function keyRange(prefix: string, continueAfter?: string) {
+  const start = listStart(prefix, continueAfter);
+  return { lo: start.key, op: start.inclusive ? '>=' : '>', hi: prefixEnd(prefix) ?? NO_UPPER_BOUND };
+}
+
+export class SqliteStore implements Store, EventLog {
+  readonly #db: Db;
+  readonly #statements = new Map<string, Statement>();
+  /** Head of the log. The file is opened EXCLUSIVE, so only this object moves it. */
+  #revision: Revision;
+  #compacted: Revision;
+  #closed = false;
+  readonly #feed: ChangeFeed;
+  /** Compactions run one at a time (each may span several transactions). */
+  #compaction: Promise<void> = Promise.resolve();
+  readonly #transaction: <T>(fn: () => T) => T;
+  readonly #compactChunk: number;
+
+  constructor(db: Db, opts: SqliteOptions = {}) {
+    this.#db = db;
+    this.#compactChunk = opts.compactChunk ?? 10_000;
+    const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get() as { seq: number } | undefined;
+    this.#revision = seq?.seq ?? 0;
+    this.#compacted = (db.prepare("SELECT value FROM meta WHERE name = 'compacted'").get() as { value: number }).value;
+    this.#feed = new ChangeFeed(this.#revision);
+    const tx = db.transaction((fn: () => unknown) => fn());
+    this.#transaction = <T>(fn: () => T) => tx(fn) as T;
+  }
+
+  async get(key: string): Promise<KV | undefined> {
+    this.#open();
+    return this.#current(key);
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    this.#open();
+    const at = opts.atRevision ?? this.#revision;
+    checkReadRevision(at, this.#compacted, this.#revision);
+    const { lo, op, hi } = keyRange(prefix, opts.continueAfter);
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
+    const rows = (at === this.#revision
+      ? this.#stmt(`SELECT ${KV_COLUMNS} FROM current c JOIN log l ON l.revision = c.revision
+          WHERE c.key ${op} ? AND c.key < ? ORDER BY c.key LIMIT ?`).all(lo, hi, limit)
+      // The newest row of each key at or before `at`, skipping keys deleted by then.
+      : this.#stmt(`SELECT ${KV_COLUMNS} FROM log l
+          WHERE l.key ${op} ? AND l.key < ? AND l.deleted = 0
+            AND l.revision = (SELECT MAX(x.revision) FROM log x WHERE x.key = l.key AND x.revision <= ?)
+          ORDER BY l.key LIMIT ?`).all(lo, hi, at, limit)) as Row[];
+    const items = rows.map(toKV);
+    const remaining = items.length === limit ? this.#countAt(items[items.length - 1]!.key, hi, at) : 0;
+    return { items, revision: at, more: remaining > 0, remaining };
+  }
+
+  async count(prefix: string): Promise<number> {
+    this.#open();
+    const { lo, hi } = keyRange(prefix);
+    return this.#countCurrent('>=', lo, hi);
+  }
+
+  async create(key: string, value: Uint8Array): Promise<KV> {
+    this.#open();
+    return this.#write(() => {
+      const current = this.#current(key);
+      if (current) throw keyExists(current);
+      const revision = this.#revision + 1;
+      this.#append(revision, key, { created: true, createRevision: revision, prevRevision: 0, value });
+      return { key, value: Uint8Array.from(value), createRevision: revision, modRevision: revision };
+    });
+  }
+
+  async update(key: string, value: Uint8Array, expected: Revision): Promise<KV> {
+    this.#open();
+    return this.#write(() => {
+      const prev = this.#current(key);
+      if (!prev) throw notFound(key);
+      if (prev.modRevision !== expected) throw conflict(expected, prev);
+      const revision = this.#revision + 1;
+      this.#append(revision, key, { createRevision: prev.createRevision, prevRevision: prev.modRevision, value });
+      return { key, value: Uint8Array.from(value), createRevision: prev.createRevision, modRevision: revision };
+    });
+  }
+
+  async delete(key: string, expected?: Revision): Promise<KV> {
+    this.#open();
+    return this.#write(() => {
+      const prev = this.#current(key);
+      if (!prev) throw notFound(key);
+      if (expected !== undefined && prev.modRevision !== expected) throw conflict(expected, prev);
+      const revision = this.#revision + 1;
+      this.#append(revision, key, { deleted: true, createRevision: prev.createRevision, prevRevision: prev.modRevision });
+      return { ...prev, modRevision: revision };
+    });
+  }
+
+  watch(prefix: string, fromRevision: Revision, signal: AbortSignal): AsyncIterable<StoreEvent> {
+    return followLog(this, this.#feed, prefix, fromRevision, signal);
+  }
+
+  readEvents(prefix: string, after: Revision, limit: number): LogPage {
+    this.#open();
+    if (after < this.#compacted) throw compacted(after, this.#compacted);
+    const head = this.#revision;
+    const { lo, hi } = keyRange(prefix);
+    // NOT INDEXED: walk the log by revision (rowid), never by key, so a
+    // watcher at the head reads only the few rows written since it last looked.
+    const rows = this.#stmt(`SELECT ${KV_COLUMNS}, l.created, l.deleted,
+        p.revision AS prevRevision, p.create_revision AS prevCreateRevision, p.value AS prevValue
+      FROM log l NOT INDEXED LEFT JOIN log p ON p.revision = l.prev_revision
+      WHERE l.revision > ? AND l.revision <= ? AND l.key >= ? AND l.key < ?
+      ORDER BY l.revision LIMIT ?`).all(after, head, lo, hi, limit) as EventRow[];
+    const events = rows.map(toEvent);
+    if (rows.length === limit) return { events, through: rows[rows.length - 1]!.modRevision, caughtUp: false };
+    return { events, through: head, caughtUp: true };
+  }
+
+  compact(revision: Revision): Promise<void> {
+    const run = this.#compaction.then(() => this.#compact(revision));
+    this.#compaction = run.catch(() => undefined);
+    return run;
+  }
+
+  async compactedRevision(): Promise<Revision> {
+    this.#open();
+    return this.#compacted;
+  }
+
+  async currentRevision(): Promise<Revision> {
+    this.#open();
+    return this.#revision;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#feed.close();
+    this.#db.close();
+  }
+
+  async #compact(revision: Revision): Promise<void> {
+    this.#open();
+    if (revision > this.#revision) throw futureRevision(revision, this.#revision);
+    const forgetSuperseded = this.#stmt(`DELETE FROM log WHERE revision IN
+      (SELECT prev_revision FROM log WHERE revision > ? AND revision <= ? AND prev_revision > 0)`);
+    const forgetDeletes = this.#stmt('DELETE FROM log WHERE revision > ? AND revision <= ? AND deleted = 1');
+    const record = this.#stmt("UPDATE meta SET value = ? WHERE name = 'compacted'");
+    // Each chunk is a complete compaction to its end, so stopping between
+    // chunks (or crashing) leaves a consistent store. The superseded rows must
+    // go first: delete rows in the chunk point at rows that must go too.
+    const chunk = this.#db.transaction((from: Revision, to: Revision) => {
+      forgetSuperseded.run(from, to);
+      forgetDeletes.run(from, to);
+      record.run(to);
+    });
+    while (this.#compacted < revision) {
+      const to = Math.min(revision, this.#compacted + this.#compactChunk);
+      chunk(this.#compacted, to);
+      this.#compacted = to;
+      if (to < revision) {
+        await nextTurn();
+        this.#open();
+      }
+    }
+  }
+
+  /** Runs a write transaction; on commit, moves the head and wakes watchers. */
+  #write<T>(fn: () => T): T {
+    const result = this.#transaction(fn);
+    this.#revision += 1;
+    this.#feed.publish(this.#revision);
+    return result;
+  }
+
+  #append(revision: Revision, key: string, row: {
+    created?: boolean; deleted?: boolean; createRevision: Revision; prevRevision: Revision; value?: Uint8Array;
+  }): void {
+    this.#stmt(`INSERT INTO log (revision, key, created, deleted, create_revision, prev_revision, value)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(revision, key, row.created ? 1 : 0, row.deleted ? 1 : 0, row.createRevision, row.prevRevision, row.value ?? null);
+    if (row.deleted) this.#stmt('DELETE FROM current WHERE key = ?').run(key);
+    else this.#stmt('INSERT INTO current (key, revision) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET revision = excluded.revision')
+      .run(key, revision);
+  }
+
+  #current(key: string): KV | undefined {
+    const row = this.#stmt(`SELECT ${KV_COLUMNS} FROM current c JOIN log l ON l.revision = c.revision WHERE c.key = ?`)
+      .get(key) as Row | undefined;
+    return row && toKV(row);
+  }
+
+  #countCurrent(op: string, lo: string, hi: string | Buffer): number {
+    return (this.#stmt(`SELECT COUNT(*) AS n FROM current WHERE key ${op} ? AND key < ?`).get(lo, hi) as { n: number }).n;
+  }
+
+  /**
+   * Live keys in (after, hi) as of revision `at`. Counted as today's number,
+   * corrected for the keys written since `at`: a key whose first write after
+   * `at` was not a create existed at `at`, and a key in `current` exists now.
+   * Paging reads at a recent revision, so this touches few rows.
+   */
+  #countAt(after: string, hi: string | Buffer, at: Revision): number {
+    const now = this.#countCurrent('>', after, hi);
+    if (at === this.#revision) return now;
+    const { delta } = this.#stmt(`SELECT COALESCE(SUM((f.created = 0) - (c.key IS NOT NULL)), 0) AS delta
+      FROM (SELECT key, MIN(revision), created FROM log NOT INDEXED
+            WHERE revision > ? AND key > ? AND key < ? GROUP BY key) f
+      LEFT JOIN current c ON c.key = f.key`).get(at, after, hi) as { delta: number };
+    return now + delta;
+  }
+
+  #stmt(sql: string): Statement {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) this.#statements.set(sql, (stmt = this.#db.prepare(sql)));
+    return stmt;
+  }
+
+  #open(): void {
+    if (this.#closed) throw closed();
+  }
+}
+
+function toEvent(r: EventRow): StoreEvent {
+  const prev: KV | undefined = r.prevRevision === null ? undefined : toKV({
+    key: r.key, value: r.prevValue, createRevision: r.prevCreateRevision!, modRevision: r.prevRevision,
+  });
+  if (!r.deleted) return { type: 'put', kv: toKV(r), ...(prev && { prev }) };
+  // Compaction keeps every row a surviving row points at; a delete without its
+  // prev means the file was damaged.
+  if (!prev) throw new Error(`store log is damaged: delete of ${r.key} at ${r.modRevision} lost its previous value`);
+  return { type: 'delete', key: r.key, revision: r.modRevision, prev };
+}
+
+export async function openSqliteStore(path: string, opts?: SqliteOptions): Promise<Store> {
+  return new SqliteStore(openDatabase(path), opts);
+}
