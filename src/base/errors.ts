@@ -23,7 +23,8 @@ export interface Status {
 export interface FieldError {
   /** e.g. FieldValueRequired, FieldValueInvalid, FieldValueNotSupported, FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong */
   type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate'
-    | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid' | 'InternalError';
+    | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid' | 'InternalError'
+    | 'FieldValueNotFound';
   field: string;
   /** The full human message, e.g. `Required value` or `Invalid value: "x": must be …`. */
   message: string;
@@ -44,6 +45,8 @@ export const fieldErr = {
     ({ type: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` }),
   tooLong: (field: string, max: number): FieldError =>
     ({ type: 'FieldValueTooLong', field, message: `Too long: may not be longer than ${max}` }),
+  notFound: (field: string, value: unknown): FieldError =>
+    ({ type: 'FieldValueNotFound', field, message: `Not found: ${fmtValue(value)}` }),
   tooMany: (field: string, actual: number, max: number): FieldError =>
     ({ type: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` }),
 };
@@ -69,7 +72,9 @@ export class ApiError extends Error {
   }
 
   toStatus(): Status {
-    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
+    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.code };
+    // Upstream leaves reason out when there is none (some 500s).
+    if (this.reason) s.reason = this.reason;
     if (this.details) s.details = this.details;
     return s;
   }

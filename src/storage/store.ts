@@ -7,6 +7,7 @@
 
 export type Revision = number;
 
+/** Returned KVs may be shared with the store and other readers: never mutate them. */
 export interface KV {
   key: string;
   value: Uint8Array;
@@ -16,6 +17,7 @@ export interface KV {
   modRevision: Revision;
 }
 
+/** `prev` is the key's value before the event (absent for a create). */
 export type StoreEvent =
   | { type: 'put'; kv: KV; prev?: KV }
   | { type: 'delete'; key: string; revision: Revision; prev: KV };
@@ -65,10 +67,15 @@ export interface Store {
   /**
    * Every change under `prefix` with revision > fromRevision, each once, in revision order,
    * until `signal` aborts (the iterator then ends). Throws Compacted (at first next()) when
-   * fromRevision < the compacted revision (events after it can no longer be delivered).
+   * fromRevision < the compacted revision (events after it can no longer be delivered),
+   * and later if compaction overtakes a watcher that has fallen behind; throws Closed
+   * when the store closes under it. Events are read from the log on demand, so a slow
+   * consumer costs memory for a page of events, never an unbounded buffer.
    */
   watch(prefix: string, fromRevision: Revision, signal: AbortSignal): AsyncIterable<StoreEvent>;
-  /** Forget history before `revision` (latest value of each live key is always kept). */
+  /** Forget history before `revision` (latest value of each live key is always kept; the
+   *  state at `revision` itself stays listable). No-op if already compacted that far;
+   *  FutureRevision if beyond the current revision. */
   compact(revision: Revision): Promise<void>;
   /** The revision history starts after; watches from below it get Compacted. */
   compactedRevision(): Promise<Revision>;

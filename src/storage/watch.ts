@@ -35,6 +35,7 @@ export async function* followLog(
   fromRevision: Revision,
   signal: AbortSignal,
 ): AsyncGenerator<StoreEvent, void, undefined> {
+  if (!Number.isSafeInteger(fromRevision) || fromRevision < 0) throw new RangeError(`invalid revision ${fromRevision}`);
   let after = fromRevision;
   while (!signal.aborted) {
     const page = log.readEvents(prefix, after, PAGE);

@@ -4,7 +4,7 @@ import { humanDuration, since } from './duration.ts';
 
 const s = 1000, m = 60 * s, h = 60 * m, d = 24 * h, y = 365 * d;
 
-test('humanDuration follows upstream precision rules', () => {
+void test('humanDuration follows upstream precision rules', () => {
   const cases: [number, string][] = [
     [-2 * s, '<invalid>'], [-1999, '0s'], [-1 * s, '0s'], [0, '0s'], [999, '0s'],
     [1 * s, '1s'], [59 * s, '59s'], [60 * s, '60s'], [119 * s, '119s'],
@@ -19,7 +19,7 @@ test('humanDuration follows upstream precision rules', () => {
   for (const [ms, want] of cases) assert.equal(humanDuration(ms), want, `${ms}ms`);
 });
 
-test('since handles missing and unparseable timestamps', () => {
+void test('since handles missing and unparseable timestamps', () => {
   const now = Date.parse('2024-01-01T00:10:00Z');
   assert.equal(since('2024-01-01T00:00:00Z', now), '10m');
   assert.equal(since(undefined, now), '<unknown>');

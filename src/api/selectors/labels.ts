@@ -351,7 +351,7 @@ export function labelSelectorMatcher(sel: LabelSelector | null | undefined): Lab
     if (!op) throw ApiError.badRequest(`${JSON.stringify(expr.operator)} is not a valid label selector operator`);
     const { req, errs } = newRequirement(expr.key, op, [...(expr.values ?? [])], null);
     if (errs.length) fail(errs);
-    reqs.push(req);
+    reqs.push({ ...req, values: [...req.values].sort() });
   }
   return selectorOf(reqs);
 }

@@ -3,13 +3,15 @@
 // unexpected into a 500 Status and logs it.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import { ApiError, isApiError } from '../../base/errors.ts';
 import type { Authenticator } from '../auth/authn.ts';
 import { openapiResponse } from '../openapi/index.ts';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from '../discovery/index.ts';
 import type { Registry } from '../registry/registry.ts';
-import { parseRequestInfo } from './request-info.ts';
+import { apiRequestDuration, apiRequests, metricsRegistry } from '../../base/metrics.ts';
+import { parseRequestInfo, type RequestInfo } from './request-info.ts';
 import { negotiateOutput, type OutputFormat } from './negotiation.ts';
 import { writeError, writeObject, writeText } from './respond.ts';
 import { handleResource, notFoundPath } from './resources.ts';
@@ -39,8 +41,13 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
   return (req, res) => {
     const started = process.hrtime.bigint();
     let fmt: OutputFormat | undefined;
+    let info: RequestInfo | undefined;
     const done = (): void => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (info?.isResourceRequest) {
+        apiRequests.inc({ verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource, code: String(res.statusCode) });
+        if (info.verb !== 'watch') apiRequestDuration.observe({ verb: info.verb, resource: info.resource }, ms / 1000);
+      }
       opts.logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms }, 'request');
     };
     res.once('finish', done);
@@ -62,17 +69,23 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       }
       if (path === '/version') { writeObject(res, 200, opts.version, { kind: 'json' }, { pretty: true }); return; }
       if (path === '/openapi/v2' || path === '/openapi/v3' || path.startsWith('/openapi/v3/')) {
-        const r = openapiResponse(path, url.searchParams, req.headers.accept);
+        const r = openapiResponse(path, url.searchParams, req.headers.accept, req.headers['if-none-match']);
         if (!r) throw notFoundPath();
-        res.writeHead(r.status, r.headers);
-        res.end(req.method === 'HEAD' ? undefined : r.body);
+        const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && r.body.length > 1024;
+        const body = gzip ? gzipCached(r.body) : r.body;
+        res.writeHead(r.status, { ...r.headers, 'Content-Length': String(body.length), ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) });
+        res.end(req.method === 'HEAD' ? undefined : body);
         return;
       }
       if (path === '/' ) {
         writeObject(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] }, { kind: 'json' }, { pretty: true });
         return;
       }
-      const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+      if (path === '/metrics') {
+        writeText(res, 200, await metricsRegistry.metrics(), metricsRegistry.contentType);
+        return;
+      }
+      info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
       if (!info.apiPrefix) throw notFoundPath();
       if (!info.isResourceRequest) {
         serveDiscovery(req, res, info.apiPrefix, info.parts, opts.advertiseAddress);
@@ -89,6 +102,14 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       writeError(res, ApiError.internal(e instanceof Error ? e.message : String(e)));
     });
   };
+}
+
+// The OpenAPI documents are built once; so is their compressed form.
+const gzipped = new WeakMap<Buffer, Buffer>();
+function gzipCached(b: Buffer): Buffer {
+  let z = gzipped.get(b);
+  if (!z) { z = gzipSync(b); gzipped.set(b, z); }
+  return z;
 }
 
 function serveDiscovery(req: IncomingMessage, res: ServerResponse, prefix: 'api' | 'apis', parts: string[], advertise: string): void {

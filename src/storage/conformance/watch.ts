@@ -7,7 +7,8 @@ import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../store.ts';
 import {
-  assertRevisions, collect, dec, enc, keyOf, range, rejectsWith, revisionOf, show, withStore, type StoreFactoryFn,
+  assertRevisions, collect, dec, enc, keyOf, range, rejectsWith, revisionOf, show, until, withStore,
+  type StoreFactoryFn,
 } from './helpers.ts';
 
 /** Writes `n` updates spread over a few keys under `prefix`, in order. */
@@ -92,7 +93,8 @@ export function watchTests(factory: StoreFactoryFn): void {
       for await (const e of s.watch('/w/', 0, ac.signal)) seen.push(revisionOf(e));
     })();
     await churn(s, '/w/', 2);
-    await sleep(20);
+    await until(() => seen.length === 2, 'both events arrive');
+    await sleep(10); // now asleep waiting for a third event
     ac.abort();
     await done;
     assert.deepEqual(seen, [1, 2]);
@@ -110,6 +112,23 @@ export function watchTests(factory: StoreFactoryFn): void {
     shared.abort();
     await idle;
     assert.equal(getEventListeners(shared.signal, 'abort').length, 0);
+  }));
+
+  void it('fails a watcher that compaction overtakes with Compacted, never with a gap', () => withStore(factory, async (s) => {
+    await churn(s, '/w/', 1000);
+    const seen: number[] = [];
+    let error: unknown;
+    try {
+      for await (const e of s.watch('/w/', 0, AbortSignal.timeout(5000))) {
+        seen.push(revisionOf(e));
+        if (seen.length === 1) await s.compact(1000);
+        if (seen.length === 1000) break;
+      }
+    } catch (err) {
+      error = err;
+    }
+    assert.deepEqual(seen, range(1, seen.length), 'events skipped or repeated');
+    if (seen.length < 1000) await rejectsWith(Promise.reject(error), 'Compacted');
   }));
 
   void it('fails a waiting watch with Closed when the store closes', async () => {

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Runs every benchmark (small under CI=true) and prints their figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+node --import tsx bench/api.ts "$@"

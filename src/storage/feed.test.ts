@@ -1,0 +1,36 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
+import { ChangeFeed } from './feed.ts';
+
+void describe('ChangeFeed', () => {
+  void it('does not sleep through a revision published before the wait', async () => {
+    const feed = new ChangeFeed(5);
+    await feed.waitBeyond(4, new AbortController().signal);
+    assert.equal(feed.waiting, 0);
+  });
+
+  void it('wakes waiters on publish, abort or close, and forgets them', async () => {
+    const feed = new ChangeFeed(1);
+    const ac = new AbortController();
+    const published = feed.waitBeyond(1, ac.signal);
+    const aborted = feed.waitBeyond(1, ac.signal);
+    assert.equal(feed.waiting, 2);
+    feed.publish(1); // not newer: nobody wakes
+    assert.equal(feed.waiting, 2);
+    feed.publish(2);
+    await published;
+    await aborted;
+    assert.equal(feed.waiting, 0);
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+
+    const waiting = feed.waitBeyond(2, ac.signal);
+    ac.abort();
+    await waiting;
+    const closing = feed.waitBeyond(2, new AbortController().signal);
+    feed.close();
+    await closing;
+    await feed.waitBeyond(2, new AbortController().signal); // closed: returns at once
+    assert.equal(feed.waiting, 0);
+  });
+});
