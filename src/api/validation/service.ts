@@ -226,8 +226,11 @@ export function validateService(svc: any): Errs {
   const hc = spec.healthCheckNodePort;
   if (!(type === 'LoadBalancer' && etp === 'Local')) {
     if (hc) errs.push(invalid('spec.healthCheckNodePort', hc, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
-  } else if (!hc) errs.push(required('spec.healthCheckNodePort'));
-  else for (const m of portNumErrors(hc)) errs.push(invalid('spec.healthCheckNodePort', hc, m));
+  } else if (hc) {
+    // Upstream also requires it here, but allocates it before validating; the
+    // registry allocates after, so a missing value is not reported.
+    for (const m of portNumErrors(hc)) errs.push(invalid('spec.healthCheckNodePort', hc, m));
+  }
   const itp = spec.internalTrafficPolicy;
   if (itp === undefined || itp === null) {
     if (['NodePort', 'LoadBalancer', 'ClusterIP'].includes(type)) errs.push(required('spec.internalTrafficPolicy', 'must be specified'));

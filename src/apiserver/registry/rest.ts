@@ -79,12 +79,20 @@ export class ResourceREST {
     prepareMetaForCreate(obj, ctx.now, !!this.strategy.tracksGeneration);
     this.strategy.prepareForCreate?.(obj, ctx);
     applyDefaults(this.info, obj);
-    this.throwIfInvalid(obj, [...validateCreate(this.info, obj), ...(this.strategy.validate?.(obj) ?? [])]);
+    // Allocation comes before validation, as upstream's BeginCreate: a Service
+    // is validated with the cluster IP it was given.
+    await this.strategy.beforeCreate?.(obj, ctx);
+    try {
+      this.throwIfInvalid(obj, [...validateCreate(this.info, obj), ...(this.strategy.validate?.(obj) ?? [])]);
+    } catch (e) {
+      this.strategy.rollback?.(obj, undefined);
+      throw e;
+    }
     this.recordManager(undefined, obj, ctx, '');
 
     // A generated name can collide; upstream retries with a new suffix.
     for (let attempt = 0; ; attempt++) {
-      await this.strategy.beforeCreate?.(obj, ctx);
+      if (attempt > 0) await this.strategy.beforeCreate?.(obj, ctx);
       if (ctx.dryRun) {
         this.strategy.rollback?.(obj, undefined);
         // A dry run still reports AlreadyExists like the real write would.
@@ -185,20 +193,27 @@ export class ResourceREST {
       }
       let obj = op.tryUpdate(clone(old));
       obj = this.checkBody(obj, ns, name);
+      let allocated = false;
       if (!op.internal) {
         obj = this.prepareUpdate(obj, old, ctx, subresource);
         applyDefaults(this.info, obj);
+        if (subresource === '') { await this.strategy.beforeUpdate?.(obj, old, ctx); allocated = true; }
         const errs = subresource === '' || subresource === 'scale'
           ? [...validateUpdate(this.info, obj, old), ...(this.strategy.validateUpdate?.(obj, old) ?? [])]
           : validateUpdate(this.info, obj, old);
+        if (errs.length && allocated) this.strategy.rollback?.(obj, old);
         this.throwIfInvalid(obj, errs);
       }
 
       if (!op.managedByApply) this.recordManager(old, obj, ctx, subresource);
-      if (semanticallyEqual(obj, old)) return { obj: old, created: false };
+      if (semanticallyEqual(obj, old)) {
+        if (allocated) this.strategy.rollback?.(obj, old);
+        return { obj: old, created: false };
+      }
 
       // The last finalizer gone from an object being deleted: it is removed now.
       if (this.readyToRemove(obj)) {
+        if (allocated) this.strategy.rollback?.(obj, old);
         if (ctx.dryRun) return { obj, created: false };
         try {
           const gone = await this.store.delete(kv.key, kv.modRevision);
@@ -210,9 +225,8 @@ export class ResourceREST {
         }
       }
 
-      await this.strategy.beforeUpdate?.(obj, old, ctx);
       if (ctx.dryRun) {
-        this.strategy.rollback?.(obj, old);
+        if (allocated) this.strategy.rollback?.(obj, old);
         return { obj: withResourceVersion(obj, kv.modRevision), created: false };
       }
       try {
@@ -220,7 +234,7 @@ export class ResourceREST {
         this.strategy.afterUpdate?.(obj, old);
         return { obj: withResourceVersion(obj, written.modRevision), created: false };
       } catch (e) {
-        this.strategy.rollback?.(obj, old);
+        if (allocated) this.strategy.rollback?.(obj, old);
         if (e instanceof StoreError && (e.code === 'Conflict') && !precondition) continue;
         if (e instanceof StoreError && e.code === 'NotFound') throw this.notFound(name);
         throw mapStoreError(e, this.info, name);
