@@ -16,17 +16,20 @@ program.command('server')
   .option('--service-cluster-ip-range <cidr>', 'Service IP range', DEFAULTS.serviceCidr)
   .option('--service-node-port-range <range>', 'NodePort range', DEFAULTS.nodePortRange.join('-'))
   .option('--compaction-retain <revisions>', 'revisions of history kept for watches', String(DEFAULTS.compactionRetainRevisions))
+  .option('--compaction-interval <duration-ms>', 'milliseconds between compactions', String(DEFAULTS.compactionIntervalMs))
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default(process.env.PILOT_LOG_LEVEL ?? DEFAULTS.logLevel))
   .action(async (o: Record<string, string>) => {
     const range = o.serviceNodePortRange.split('-').map(Number) as [number, number];
     const port = Number(o.securePort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --secure-port ${o.securePort}`);
+    const compactionIntervalMs = Number(o.compactionInterval);
+    if (!Number.isInteger(compactionIntervalMs) || compactionIntervalMs <= 0) throw new Error(`invalid --compaction-interval ${o.compactionInterval}`);
     if (range.length !== 2 || range.some((n) => !Number.isInteger(n)) || range[0] > range[1]) throw new Error(`invalid --service-node-port-range ${o.serviceNodePortRange}`);
     const srv = await startServer({
       ...DEFAULTS,
       dataDir: o.dataDir, securePort: port, bindAddress: o.bindAddress, datastore: o.datastore,
       tokenAuthFile: o.tokenAuthFile, serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
-      compactionRetainRevisions: Number(o.compactionRetain), logLevel: o.logLevel,
+      compactionRetainRevisions: Number(o.compactionRetain), compactionIntervalMs, logLevel: o.logLevel,
     });
     process.stdout.write(`Pilot API server listening on ${srv.url}\n  export KUBECONFIG=${srv.kubeconfigPath}\n`);
     const stop = (): void => { void srv.close().then(() => process.exit(0)); };

@@ -1,13 +1,51 @@
-// TEMPORARY placeholder written by the coordinator so the server can start
-// while helper-3 writes the real defaulting; helper-3 replaces this file whole.
+// Defaulting of API objects: what upstream fills in when a field is left out
+// (its SetDefaults_* functions and the few values its registry or admission
+// set on every object). applyDefaults is idempotent, so it is safe on updates
+// and on objects that were defaulted before.
+
 import type { ResourceInfo } from '../resources.ts';
+import { type Obj, isObj } from './util.ts';
+import { podDefaults } from './pod.ts';
+import { serviceDefaults, endpointsDefaults, endpointSliceDefaults } from './service.ts';
+import {
+  deploymentDefaults, replicaSetDefaults, statefulSetDefaults, daemonSetDefaults, replicationControllerDefaults,
+  podTemplateObjectDefaults,
+} from './workloads.ts';
+import { jobDefaults, cronJobDefaults } from './batch.ts';
+import { persistentVolumeDefaults, persistentVolumeClaimDefaults } from './storage.ts';
+import {
+  namespaceDefaults, nodeDefaults, secretDefaults, limitRangeDefaults, resourceQuotaDefaults, priorityClassDefaults,
+} from './core.ts';
 
+export { jobSelectorDefaults } from './batch.ts';
+export { podTemplateDefaults, imageTag } from './pod.ts';
+
+const DEFAULTERS: Record<string, (obj: Obj) => void> = {
+  '/Pod': podDefaults,
+  '/Service': serviceDefaults,
+  '/Endpoints': endpointsDefaults,
+  '/Namespace': namespaceDefaults,
+  '/Node': nodeDefaults,
+  '/Secret': secretDefaults,
+  '/PersistentVolumeClaim': persistentVolumeClaimDefaults,
+  '/PersistentVolume': persistentVolumeDefaults,
+  '/ResourceQuota': resourceQuotaDefaults,
+  '/LimitRange': limitRangeDefaults,
+  '/ReplicationController': replicationControllerDefaults,
+  '/PodTemplate': podTemplateObjectDefaults,
+  'apps/Deployment': deploymentDefaults,
+  'apps/ReplicaSet': replicaSetDefaults,
+  'apps/StatefulSet': statefulSetDefaults,
+  'apps/DaemonSet': daemonSetDefaults,
+  'batch/Job': jobDefaults,
+  'batch/CronJob': cronJobDefaults,
+  'discovery.k8s.io/EndpointSlice': endpointSliceDefaults,
+  'scheduling.k8s.io/PriorityClass': priorityClassDefaults,
+};
+
+/** Fills in upstream's defaults for `res`'s kind, in place. */
 export function applyDefaults(res: ResourceInfo, obj: any): void {
-  if (res.kind === 'Service') { obj.spec.internalTrafficPolicy ??= 'Cluster'; obj.spec.type ??= 'ClusterIP'; obj.spec.sessionAffinity ??= 'None'; }
+  if (!isObj(obj)) return;
+  DEFAULTERS[`${res.group}/${res.kind}`]?.(obj);
 }
 
-export function jobSelectorDefaults(job: any, uid: string): void {
-  const labels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': job.metadata.name, 'controller-uid': uid, 'job-name': job.metadata.name };
-  job.spec.selector ??= { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
-  job.spec.template.metadata = { ...(job.spec.template.metadata ?? {}), labels: { ...(job.spec.template.metadata?.labels ?? {}), ...labels } };
-}

@@ -156,6 +156,4 @@ export function podDefaults(pod: Obj): void {
     if (!isSet(spec.priority)) spec.priority = 0;
     if (!isSet(spec.preemptionPolicy)) spec.preemptionPolicy = 'PreemptLowerPriority';
   }
-  // Negative grace periods are stored as 1, as the pod strategy does.
-  if (typeof spec.terminationGracePeriodSeconds === 'number' && spec.terminationGracePeriodSeconds < 0) spec.terminationGracePeriodSeconds = 1;
 }

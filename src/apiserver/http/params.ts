@@ -1,6 +1,7 @@
 // Query parameters of resource requests, parsed and checked once.
 
 import { ApiError } from '../../base/errors.ts';
+import { parseFieldValidation } from '../../api/schema/unknown-fields.ts';
 import type { DeleteOptions } from '../registry/strategy.ts';
 
 export function boolParam(q: URLSearchParams, name: string): boolean | undefined {
@@ -26,12 +27,13 @@ export function dryRunParam(q: URLSearchParams): boolean {
   return vals.length > 0;
 }
 
-export function fieldValidationParam(q: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' {
-  const v = q.get('fieldValidation');
-  if (v === null || v === '') return 'Warn';
-  const norm = v[0].toUpperCase() + v.slice(1).toLowerCase();
-  if (norm === 'Strict' || norm === 'Warn' || norm === 'Ignore') return norm;
-  throw ApiError.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got "${v}"`);
+const OPTIONS_KIND: Record<string, string> = { create: 'CreateOptions', update: 'UpdateOptions', patch: 'PatchOptions' };
+
+/** fieldValidation, defaulting to Warn as upstream ≥1.27 does; a bad value is 422 on the verb's options kind. */
+export function fieldValidationParam(q: URLSearchParams, verb: string): 'Strict' | 'Warn' | 'Ignore' {
+  const r = parseFieldValidation(q.get('fieldValidation'));
+  if (r.error) throw ApiError.invalid(OPTIONS_KIND[verb] ?? 'CreateOptions', 'meta.k8s.io', '', [r.error]);
+  return r.directive ?? 'Warn';
 }
 
 /** DeleteOptions from the body (kubectl sends one) merged over query parameters. */

@@ -48,7 +48,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (sub && !resInfo.subresources.some((s) => s.name === sub)) throw notFoundPath();
   const fmt = negotiateOutput(req.headers.accept, { allowTable: !sub || sub === 'status', allowDiscovery: false, allowPartial: !sub });
   const pretty = boolParam(query, 'pretty') ?? false;
-  const ctx = makeContext(req, query, user, deps.now());
+  const ctx = makeContext(req, query, user, deps.now(), info.verb);
   const reply = (code: number, obj: unknown): void => writeObject(res, code, obj, fmt, { pretty, warnings: ctx.warnings });
 
   // Binding is a create-only resource of its own and a pod subresource.
@@ -186,14 +186,14 @@ export function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
-function makeContext(req: IncomingMessage, q: URLSearchParams, user: UserInfo, now: Date): RequestContext {
+function makeContext(req: IncomingMessage, q: URLSearchParams, user: UserInfo, now: Date, verb: string): RequestContext {
   const fm = q.get('fieldManager');
   if (fm !== null && fm.length > 128) throw ApiError.badRequest('fieldManager: Too long: must have at most 128 bytes');
   return {
     user, now, dryRun: dryRunParam(q),
     fieldManager: fm || defaultManagerFromUserAgent(req.headers['user-agent']),
     fieldManagerDefaulted: !fm,
-    fieldValidation: fieldValidationParam(q),
+    fieldValidation: fieldValidationParam(q, verb),
     warnings: [],
   };
 }

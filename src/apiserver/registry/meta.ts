@@ -39,7 +39,7 @@ export function keepSystemMeta(obj: Obj, old: Obj): void {
 /** Everything but metadata and status, for "did the spec change?" */
 function specPart(o: Obj): string {
   const { metadata: _m, status: _s, ...rest } = o;
-  return JSON.stringify(rest);
+  return JSON.stringify(sortKeys(rest));
 }
 
 export function bumpGenerationIfSpecChanged(obj: Obj, old: Obj): void {

@@ -8,7 +8,7 @@ import { ApiError, type FieldError } from '../../base/errors.ts';
 import { apiVersionOf, qualifiedName, type ResourceInfo } from '../../api/resources.ts';
 import { applyDefaults } from '../../api/defaults/index.ts';
 import { validateCreate, validateUpdate } from '../../api/validation/index.ts';
-import { findUnknownFields } from '../../api/schema/unknown-fields.ts';
+import { validateFields } from '../../api/schema/unknown-fields.ts';
 import { schemaFor } from '../../api/schema/index.ts';
 import type { SchemaNode } from '../../api/schema/types.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply, recordUpdate } from '../../api/patch/index.ts';
@@ -72,7 +72,7 @@ export class ResourceREST {
 
   async create(ns: string, body: Obj, ctx: RequestContext): Promise<Obj> {
     const obj = this.checkBody(body, ns, undefined);
-    this.checkUnknownFields(obj, ctx);
+    this.checkUnknownFields(obj, ctx, 'create');
     if (this.info.namespaced) await this.checkNamespaceAcceptsObjects(ns, String(obj.metadata?.name ?? ''));
     const meta = obj.metadata as Obj;
     if (!meta.name && meta.generateName) meta.name = generateName(String(meta.generateName));
@@ -118,7 +118,7 @@ export class ResourceREST {
   /** PUT. `subresource` '' = main resource, 'status' = status only. */
   async update(ns: string, name: string, body: Obj, ctx: RequestContext, subresource = ''): Promise<WriteResult> {
     const incoming = this.checkBody(body, ns, name);
-    this.checkUnknownFields(incoming, ctx);
+    this.checkUnknownFields(incoming, ctx, 'update');
     const precondition = incoming.metadata.resourceVersion as string | undefined;
     return this.guaranteedUpdate(ns, name, ctx, subresource, precondition, {
       allowCreate: !!this.strategy.allowCreateOnUpdate && subresource === '',
@@ -141,7 +141,7 @@ export class ResourceREST {
           case 'strategic-merge-patch': out = applyStrategicMergePatch(current, patch, this.schema()) as Obj; break;
         }
         if (!out || typeof out !== 'object' || Array.isArray(out)) throw ApiError.badRequest('the patch produced an object that is not a JSON object');
-        this.checkUnknownFields(out, ctx);
+        this.checkUnknownFields(out, ctx, 'patch');
         return out;
       },
     });
@@ -154,7 +154,7 @@ export class ResourceREST {
     const applied = patch as Obj;
     if (!applied || typeof applied !== 'object' || Array.isArray(applied)) throw ApiError.badRequest('the body of the request was not a valid apply configuration');
     this.checkBody(clone(applied), ns, name);
-    this.checkUnknownFields(applied, ctx);
+    this.checkUnknownFields(applied, ctx, 'patch');
     const kv = await this.getKV(ns, name);
     if (!kv && subresource === '') {
       const obj = serverSideApply({ live: undefined, applied: clone(applied), manager: ctx.fieldManager, force, schema: this.schema(), now: ctx.now }) as Obj;
@@ -377,15 +377,11 @@ export class ResourceREST {
     return obj;
   }
 
-  private checkUnknownFields(obj: Obj, ctx: RequestContext): void {
-    if (ctx.fieldValidation === 'Ignore') return;
-    const unknown = findUnknownFields(this.apiVersion, this.info.kind, obj);
-    if (unknown.length === 0) return;
-    const items = unknown.map((f) => `unknown field "${f}"`);
-    if (ctx.fieldValidation === 'Strict') {
-      throw ApiError.badRequest(`${this.info.kind} in version "${this.info.version}" cannot be handled as a ${this.info.kind}: strict decoding error: ${items.join(', ')}`);
-    }
-    ctx.warnings.push(...items);
+  /** Type errors always fail; unknown fields fail (Strict), warn (Warn) or pass (Ignore). */
+  private checkUnknownFields(obj: Obj, ctx: RequestContext, op: 'create' | 'update' | 'patch'): void {
+    const r = validateFields(this.apiVersion, this.info.kind, obj, ctx.fieldValidation, op);
+    if (r.error) throw ApiError.badRequest(r.error);
+    ctx.warnings.push(...r.warnings);
   }
 
   private throwIfInvalid(obj: Obj, errs: FieldError[]): void {
