@@ -25,7 +25,12 @@ export async function bootstrapCluster(registry: Registry, apiserver: { ip: stri
     await ensure(() => namespaces.create('', { metadata: { name } }, systemContext()));
   }
   const services = registry.rest('', 'v1', 'services')!;
-  await ensure(() => services.create('default', {
+  // Look first: creating it again would fail on its IP (422, taken by itself), not 409.
+  const existing = await services.get('default', 'kubernetes').catch((e: unknown) => {
+    if (e instanceof ApiError && e.code === 404) return undefined;
+    throw e;
+  });
+  if (!existing) await ensure(() => services.create('default', {
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, sessionAffinity: 'None', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiserver.port }] },
   }, systemContext()));

@@ -17,7 +17,7 @@ export interface Creds {
 
 export type Auth = 'cert' | 'none' | { token: string } | { cert: string; key: string };
 
-export interface HttpResult { status: number; headers: IncomingMessage['headers']; text: string; json: any } // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface HttpResult { status: number; headers: IncomingMessage['headers']; text: string; json: any }
 
 /** Server URL, CA and admin client certificate from a kubeconfig written by `pilot server`. */
 export function credsFromKubeconfig(file: string): Creds {
@@ -62,6 +62,8 @@ export function request(creds: Creds, method: string, path: string, opts: { body
   if (opts.body !== undefined) {
     payload = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     headers['Content-Type'] ??= 'application/json';
+    // Node frames a DELETE body only when told its length.
+    headers['Content-Length'] = String(Buffer.byteLength(payload));
   }
   return new Promise((resolve, reject) => {
     const req = https.request(options(creds, opts.auth ?? 'cert', method, path, headers), (res) => {
@@ -80,7 +82,7 @@ export function request(creds: Creds, method: string, path: string, opts: { body
   });
 }
 
-export interface WatchEventJson { type: string; object: any } // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface WatchEventJson { type: string; object: any }
 
 export interface RawWatch {
   status: number;

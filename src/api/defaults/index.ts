@@ -18,6 +18,7 @@ import {
 } from './core.ts';
 
 export { jobSelectorDefaults } from './batch.ts';
+export { prepareServiceUpdate } from './service.ts';
 export { podTemplateDefaults, imageTag } from './pod.ts';
 
 const DEFAULTERS: Record<string, (obj: Obj) => void> = {

@@ -58,3 +58,69 @@ export function endpointSliceDefaults(es: Obj): void {
   });
 }
 
+
+// --- updates: what upstream's Service registry does before validating ---
+
+const needsClusterIP = (spec: Obj): boolean => spec.type !== 'ExternalName';
+const needsNodePort = (spec: Obj): boolean => spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+const needsHealthCheck = (spec: Obj): boolean => spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * Prepares a Service update the way upstream does before validation: values
+ * the client left out that the server allocated are kept (cluster IPs, node
+ * ports, health-check port, IP families), clusterIP and clusterIPs are kept
+ * in step, and fields that no longer apply to a changed type are dropped when
+ * the client did not change them. Mutates `svc`; `old` is the stored object.
+ */
+export function prepareServiceUpdate(svc: Obj, old: Obj): void {
+  const spec = ensure(svc, 'spec');
+  const o: Obj = old?.spec ?? {};
+  if (!spec) return;
+  // keep allocated values
+  if (needsClusterIP(o) && needsClusterIP(spec)) {
+    if (!spec.clusterIP) spec.clusterIP = o.clusterIP;
+    if (!(Array.isArray(spec.clusterIPs) && spec.clusterIPs.length) && Array.isArray(o.clusterIPs) && o.clusterIPs.length) spec.clusterIPs = o.clusterIPs;
+    if (!(Array.isArray(spec.ipFamilies) && spec.ipFamilies.length) && Array.isArray(o.ipFamilies)) spec.ipFamilies = o.ipFamilies;
+    if (!isSet(spec.ipFamilyPolicy) && isSet(o.ipFamilyPolicy)) spec.ipFamilyPolicy = o.ipFamilyPolicy;
+  }
+  if (needsNodePort(o) && needsNodePort(spec)) {
+    const oldPorts: Obj[] = Array.isArray(o.ports) ? o.ports : [];
+    const newPorts: Obj[] = Array.isArray(spec.ports) ? spec.ports : [];
+    const used = new Set(newPorts.map((p) => p?.nodePort).filter((n) => n && oldPorts.some((q) => q?.nodePort === n)));
+    const byName = new Map(oldPorts.map((p) => [p?.name ?? '', p?.nodePort]));
+    for (const p of newPorts) {
+      if (p && !p.nodePort) {
+        const v = byName.get(p.name ?? '');
+        if (v && !used.has(v)) p.nodePort = v;
+      }
+    }
+  }
+  if (needsHealthCheck(o) && needsHealthCheck(spec) && !spec.healthCheckNodePort) spec.healthCheckNodePort = o.healthCheckNodePort;
+  // keep clusterIP and clusterIPs in step
+  if (Array.isArray(o.clusterIPs) && o.clusterIPs.length && !(Array.isArray(spec.clusterIPs) && spec.clusterIPs.length) && o.clusterIP === spec.clusterIP) {
+    spec.clusterIPs = o.clusterIPs;
+  }
+  if ((o.clusterIP ?? '') !== (spec.clusterIP ?? '')) {
+    if (o.clusterIP && !spec.clusterIP && same(o.clusterIPs, spec.clusterIPs)) delete spec.clusterIPs;
+    if (spec.clusterIP && same(o.clusterIPs, spec.clusterIPs)) spec.clusterIPs = [spec.clusterIP];
+  }
+  // drop what the new type does not use, unless the client changed it too
+  if (needsClusterIP(o) && !needsClusterIP(spec)) {
+    if (same(o.clusterIP, spec.clusterIP) && same(o.clusterIPs, spec.clusterIPs)) { delete spec.clusterIP; delete spec.clusterIPs; }
+    if (same(o.ipFamilies, spec.ipFamilies)) delete spec.ipFamilies;
+    if (same(o.ipFamilyPolicy, spec.ipFamilyPolicy)) delete spec.ipFamilyPolicy;
+  }
+  if (needsNodePort(o) && !needsNodePort(spec)) {
+    const ports: Obj[] = Array.isArray(spec.ports) ? spec.ports : [];
+    const oldPorts: Obj[] = Array.isArray(o.ports) ? o.ports : [];
+    if (same(ports.map((p) => p?.nodePort ?? 0), oldPorts.map((p) => p?.nodePort ?? 0))) for (const p of ports) if (p) delete p.nodePort;
+  }
+  if (needsHealthCheck(o) && !needsHealthCheck(spec) && o.healthCheckNodePort === spec.healthCheckNodePort) delete spec.healthCheckNodePort;
+  if (o.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
+    if (isSet(spec.allocateLoadBalancerNodePorts) && spec.allocateLoadBalancerNodePorts === o.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
+    if (same(o.loadBalancerClass, spec.loadBalancerClass)) delete spec.loadBalancerClass;
+  }
+  if (externallyAccessible(o) && !externallyAccessible(spec) && o.externalTrafficPolicy === spec.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+  if (spec.type !== 'LoadBalancer' && isSet(svc.status)) svc.status = { ...svc.status, loadBalancer: {} };
+}

@@ -177,7 +177,7 @@ function validateLocalDescendingPath(p: string, path: string): Errs {
   return errs;
 }
 
-function validateVolumeMounts(mounts: unknown, devices: unknown, volumes: Set<string>, path: string): Errs {
+function validateVolumeMounts(mounts: unknown, devices: unknown, volumes: Set<string>, privileged: unknown, path: string): Errs {
   const errs: Errs = [];
   const devNames = new Set(arr(devices).map((d) => str(d?.name)));
   const devPaths = new Set(arr(devices).map((d) => str(d?.devicePath)));
@@ -201,8 +201,13 @@ function validateVolumeMounts(mounts: unknown, devices: unknown, volumes: Set<st
       errs.push(...validateLocalDescendingPath(subExpr, child(path, 'subPathExpr')));
     }
     const prop = m?.mountPropagation;
-    if (prop !== undefined && prop !== null && !['Bidirectional', 'HostToContainer', 'None'].includes(prop)) {
-      errs.push(notSupported(child(path, 'mountPropagation'), prop, ['Bidirectional', 'HostToContainer', 'None']));
+    if (prop !== undefined && prop !== null) {
+      if (!['Bidirectional', 'HostToContainer', 'None'].includes(prop)) {
+        errs.push(notSupported(child(path, 'mountPropagation'), prop, ['Bidirectional', 'HostToContainer', 'None']));
+      }
+      if (prop === 'Bidirectional' && privileged !== true) {
+        errs.push(forbidden(child(path, 'mountPropagation'), 'Bidirectional mount propagation is available only to privileged containers'));
+      }
     }
   });
   return errs;
@@ -357,7 +362,7 @@ export function validateContainerCommon(c: any, volumes: Set<string>, path: stri
   errs.push(...validateContainerPorts(c?.ports, child(path, 'ports')));
   errs.push(...validateEnv(c?.env, child(path, 'env')));
   errs.push(...validateEnvFrom(c?.envFrom, child(path, 'envFrom')));
-  errs.push(...validateVolumeMounts(c?.volumeMounts, c?.volumeDevices, volumes, child(path, 'volumeMounts')));
+  errs.push(...validateVolumeMounts(c?.volumeMounts, c?.volumeDevices, volumes, c?.securityContext?.privileged, child(path, 'volumeMounts')));
   const pp = str(c?.imagePullPolicy);
   if (!pp) errs.push(required(child(path, 'imagePullPolicy')));
   else if (!PULL_POLICIES.includes(pp)) errs.push(notSupported(child(path, 'imagePullPolicy'), pp, PULL_POLICIES));

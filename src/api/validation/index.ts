@@ -6,7 +6,8 @@
 import type { ResourceInfo } from '../resources.ts';
 import { type Errs, dedupe, notSupported, required, str } from './field.ts';
 import { validateCommonMeta, validateObjectMetaUpdate } from './meta.ts';
-import { validatePod, validatePodUpdate } from './pod.ts';
+import { validatePod } from './pod.ts';
+import { validatePodUpdate } from './pod-update.ts';
 import { validateService, validateServiceUpdate } from './service.ts';
 import {
   validateDeployment, validateDeploymentUpdate, validateReplicaSet, validateReplicaSetUpdate, validateStatefulSet,

@@ -2,12 +2,12 @@
 // update may touch.
 
 import {
-  type Errs, child, index, invalid, required, forbidden, duplicate, notSupported, isObj, arr, str, obj,
-  semanticEqual, deepEqual, goStringSlice,
+  type Errs, child, index, invalid, required, forbidden, duplicate, notFound, notSupported, isObj, arr, str, obj,
+  goStringSlice,
 } from './field.ts';
 import { dns1123SubdomainErrors, dns1123LabelErrors, inclusiveRangeError, ipErrors, nameIsDNSSubdomain } from './names.ts';
 import { validateLabels, validateQualifiedName } from './selector.ts';
-import { validateAnnotations, validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
+import { validateAnnotations, validateObjectMeta } from './meta.ts';
 import { validateVolumes } from './volumes.ts';
 import { validateContainerCommon, validateProbesAndLifecycle, checkHostPortConflicts } from './container.ts';
 import { validateAffinity, validateTolerations, validateTopologySpreadConstraints } from './affinity.ts';
@@ -58,9 +58,47 @@ function validateInitContainers(inits: unknown, regular: unknown, volumes: Set<s
       const msg = 'may not be set for init containers without restartPolicy=Always';
       if (c?.lifecycle) errs.push(forbidden(child(ip, 'lifecycle'), msg));
       if (c?.livenessProbe) errs.push(forbidden(child(ip, 'livenessProbe'), msg));
-      if (c?.readinessProbe) errs.push(forbidden(child(ip, 'readinessProbe'), 'may not be set for init containers'));
+      if (c?.readinessProbe) errs.push(forbidden(child(ip, 'readinessProbe'), msg));
       if (c?.startupProbe) errs.push(forbidden(child(ip, 'startupProbe'), msg));
     }
+  });
+  return errs;
+}
+
+const EPHEMERAL_ALLOWED = new Set(['name', 'image', 'command', 'args', 'workingDir', 'env', 'envFrom', 'volumeMounts',
+  'volumeDevices', 'terminationMessagePath', 'terminationMessagePolicy', 'imagePullPolicy', 'securityContext', 'stdin',
+  'stdinOnce', 'tty', 'targetContainerName']);
+
+function isZero(v: unknown): boolean {
+  if (v === undefined || v === null || v === '' || v === 0 || v === false) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return isObj(v) && Object.values(v).every(isZero);
+}
+
+function validateEphemeralContainers(spec: Record<string, any>, volumes: Set<string>, path: string): Errs {
+  const list = arr(spec.ephemeralContainers);
+  if (!list.length) return [];
+  const errs: Errs = [];
+  const others = new Set([...arr(spec.containers), ...arr(spec.initContainers)].map((c) => str(c?.name)));
+  const all = new Set(others);
+  list.forEach((ec, i) => {
+    const ip = index(path, i);
+    errs.push(...validateContainerCommon(ec, volumes, ip));
+    const img = str(ec?.image);
+    if (img.trim() !== img) errs.push(invalid(child(ip, 'image'), img, 'must not have leading or trailing whitespace'));
+    const name = str(ec?.name);
+    if (all.has(name)) errs.push(duplicate(child(ip, 'name'), name));
+    else all.add(name);
+    const target = str(ec?.targetContainerName);
+    if (target && !others.has(target)) errs.push(notFound(child(ip, 'targetContainerName'), target));
+    for (const [k, v] of Object.entries(obj(ec))) {
+      if (!EPHEMERAL_ALLOWED.has(k) && !isZero(v)) errs.push(forbidden(child(ip, k), 'cannot be set for an Ephemeral Container'));
+    }
+    arr(ec?.volumeMounts).forEach((vm, j) => {
+      for (const f of ['subPath', 'subPathExpr']) {
+        if (str(vm?.[f])) errs.push(forbidden(child(index(child(ip, 'volumeMounts'), j), f), 'cannot be set for an Ephemeral Container'));
+      }
+    });
   });
   return errs;
 }
@@ -124,6 +162,7 @@ export function validatePodSpec(spec: unknown, path: string): Errs {
   errs.push(...vols.errs);
   errs.push(...validateContainers(s.containers, vols.names, child(path, 'containers')));
   errs.push(...validateInitContainers(s.initContainers, s.containers, vols.names, child(path, 'initContainers')));
+  errs.push(...validateEphemeralContainers(s, vols.names, child(path, 'ephemeralContainers')));
   const rp = str(s.restartPolicy);
   if (!rp) errs.push(required(child(path, 'restartPolicy')));
   else if (!RESTART_POLICIES.includes(rp)) errs.push(notSupported(child(path, 'restartPolicy'), rp, RESTART_POLICIES));
@@ -168,10 +207,9 @@ export function validatePodSpec(spec: unknown, path: string): Errs {
     for (const m of nameIsDNSSubdomain(s.runtimeClassName, false)) errs.push(invalid(child(path, 'runtimeClassName'), s.runtimeClassName, m));
   }
   if (s.preemptionPolicy !== undefined && s.preemptionPolicy !== null) errs.push(...validatePreemptionPolicy(s.preemptionPolicy, child(path, 'preemptionPolicy')));
-  for (const [r, v] of Object.entries(obj(s.overhead))) {
-    const op = `${child(path, 'overhead')}[${r}]`;
-    const q = quantityAt(v, op, errs);
-    if (q) errs.push(...validateNonNegativeQuantity(q, op));
+  for (const v of Object.values(obj(s.overhead))) {
+    const q = quantityAt(v, child(path, 'overhead'), errs);
+    if (q) errs.push(...validateNonNegativeQuantity(q, child(path, 'overhead')));
   }
   if (isObj(s.os) && !['linux', 'windows'].includes(str(s.os.name))) {
     errs.push(notSupported(child(path, 'os', 'name'), str(s.os.name), ['linux', 'windows']));
@@ -202,7 +240,7 @@ function imageWhitespace(containers: unknown, path: string): Errs {
   return errs;
 }
 
-function validatePodMetadataAndSpec(pod: any): Errs {
+export function validatePodMetadataAndSpec(pod: any): Errs {
   const errs = validateObjectMeta(pod?.metadata, true, nameIsDNSSubdomain);
   errs.push(...validatePodSpec(pod?.spec, 'spec'));
   errs.push(...imageWhitespace(pod?.spec?.containers, 'spec.containers'));
@@ -217,98 +255,5 @@ export function validatePod(pod: any): Errs {
   if (str(spec.nodeName) && arr(spec.schedulingGates).length) {
     errs.push(forbidden('spec.nodeName', 'cannot be set until all schedulingGates have been cleared'));
   }
-  return errs;
-}
-
-export const POD_UPDATE_FORBIDDEN = 'pod updates may not change fields other than `spec.containers[*].image`,'
-  + '`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),'
-  + '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
-
-function containerUpdates(n: unknown, o: unknown, path: string): { errs: Errs; stop: boolean } {
-  const nl = arr(n);
-  if (nl.length !== arr(o).length) return { errs: [forbidden(path, 'pod updates may not add or remove containers')], stop: true };
-  const errs: Errs = [];
-  nl.forEach((c, i) => {
-    const img = str(c?.image);
-    if (!img) errs.push(required(child(index(path, i), 'image')));
-    if (img.trim() !== img) errs.push(invalid(child(index(path, i), 'image'), img, 'must not have leading or trailing whitespace'));
-  });
-  return { errs, stop: false };
-}
-
-function onlyAddedTolerations(n: unknown, o: unknown, path: string): Errs {
-  const newT = arr(n);
-  for (const old of arr(o)) {
-    const found = newT.some((t) => deepEqual({ ...old, tolerationSeconds: t?.tolerationSeconds }, { ...t, tolerationSeconds: t?.tolerationSeconds }));
-    if (!found) return [forbidden(path, 'existing toleration can not be modified except its tolerationSeconds')];
-  }
-  return validateTolerations(n, path);
-}
-
-/** A short diff of the differing top-level spec fields, in the spirit of upstream's cmp.Diff. */
-function specDiff(oldSpec: Record<string, any>, newSpec: Record<string, any>): string {
-  const keys = [...new Set([...Object.keys(oldSpec), ...Object.keys(newSpec)])].sort();
-  const lines = ['  core.PodSpec{'];
-  let same = 0;
-  for (const k of keys) {
-    if (semanticEqual(oldSpec[k], newSpec[k])) { same++; continue; }
-    const field = k.charAt(0).toUpperCase() + k.slice(1);
-    if (oldSpec[k] !== undefined) lines.push(`- \t${field}: ${JSON.stringify(oldSpec[k])},`);
-    if (newSpec[k] !== undefined) lines.push(`+ \t${field}: ${JSON.stringify(newSpec[k])},`);
-  }
-  if (same) lines.push(`  \t... // ${same} identical fields`);
-  lines.push('  }');
-  return lines.join('\n');
-}
-
-export function validatePodUpdate(pod: any, old: any): Errs {
-  const errs = validateObjectMetaUpdate(pod?.metadata, old?.metadata);
-  errs.push(...validatePodMetadataAndSpec(pod));
-  const ns = obj(pod?.spec);
-  const os = obj(old?.spec);
-  for (const [f, p] of [['containers', 'spec.containers'], ['initContainers', 'spec.initContainers']] as const) {
-    const r = containerUpdates(ns[f], os[f], p);
-    errs.push(...r.errs);
-    if (r.stop) return errs;
-  }
-  const nads = ns.activeDeadlineSeconds;
-  const oads = os.activeDeadlineSeconds;
-  if (nads !== undefined && nads !== null) {
-    if (typeof nads !== 'number' || nads < 0 || nads > MAX_INT32) {
-      errs.push(invalid('spec.activeDeadlineSeconds', nads, inclusiveRangeError(0, MAX_INT32)));
-      return errs;
-    }
-    if (typeof oads === 'number' && oads < nads) {
-      errs.push(invalid('spec.activeDeadlineSeconds', nads, 'must be less than or equal to previous value'));
-      return errs;
-    }
-  } else if (oads !== undefined && oads !== null) {
-    errs.push(invalid('spec.activeDeadlineSeconds', null, 'must not update from a positive integer to nil value'));
-  }
-  errs.push(...onlyAddedTolerations(ns.tolerations, os.tolerations, 'spec.tolerations'));
-  const oldGates = new Set(arr(os.schedulingGates).map((g) => str(g?.name)));
-  arr(ns.schedulingGates).forEach((g, i) => {
-    if (!oldGates.has(str(g?.name))) {
-      errs.push(forbidden(index('spec.schedulingGates', i), `only deletion is allowed, but found new scheduling gate '${str(g?.name)}'`));
-    }
-  });
-  if (semanticEqual(ns, os)) return errs;
-  // Munge the fields that may change, then anything still different is forbidden.
-  const munged: Record<string, any> = structuredClone(ns);
-  for (const f of ['containers', 'initContainers']) {
-    if (Array.isArray(munged[f])) munged[f] = munged[f].map((c: any, i: number) => ({ ...c, image: os[f]?.[i]?.image }));
-  }
-  munged.activeDeadlineSeconds = os.activeDeadlineSeconds;
-  munged.schedulingGates = os.schedulingGates;
-  munged.tolerations = os.tolerations;
-  if (typeof os.terminationGracePeriodSeconds === 'number' && os.terminationGracePeriodSeconds < 0 && munged.terminationGracePeriodSeconds === 1) {
-    munged.terminationGracePeriodSeconds = os.terminationGracePeriodSeconds;
-  }
-  if (arr(os.schedulingGates).length) {
-    // gated pods may gain node selector entries and node affinity
-    munged.nodeSelector = os.nodeSelector;
-    if (isObj(munged.affinity) && isObj(os.affinity)) munged.affinity = { ...munged.affinity, nodeAffinity: os.affinity.nodeAffinity };
-  }
-  if (!semanticEqual(munged, os)) errs.push(forbidden('spec', `${POD_UPDATE_FORBIDDEN}\n${specDiff(os, munged)}`));
   return errs;
 }

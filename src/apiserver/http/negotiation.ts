@@ -3,6 +3,7 @@
 
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { ApiError } from '../../base/errors.ts';
+import { PROTOBUF_CONTENT_TYPE, decodeProtobufBody } from '../../api/protobuf/decode.ts';
 
 export type OutputFormat =
   | { kind: 'json' }
@@ -60,13 +61,14 @@ export function negotiateOutput(accept: string | undefined, opts: { allowTable: 
   throw ApiError.notAcceptable('only the following media types are accepted: application/json, application/yaml');
 }
 
-export type BodyType = 'json' | 'yaml' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
+export type BodyType = 'json' | 'yaml' | 'protobuf' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
 
 export function bodyTypeOf(contentType: string | undefined): BodyType | undefined {
   const t = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
   switch (t) {
     case '': case 'application/json': return 'json';
     case 'application/yaml': case 'application/x-yaml': case 'text/yaml': return 'yaml';
+    case PROTOBUF_CONTENT_TYPE: return 'protobuf';
     case 'application/json-patch+json': return 'json-patch';
     case 'application/merge-patch+json': return 'merge-patch';
     case 'application/strategic-merge-patch+json': return 'strategic-merge-patch';
@@ -75,8 +77,9 @@ export function bodyTypeOf(contentType: string | undefined): BodyType | undefine
   }
 }
 
-/** Decode a JSON or YAML body into a plain value. Errors read like upstream's decoder. */
+/** Decode a JSON, YAML or Kubernetes protobuf body into a plain value. Errors read like upstream's decoder. */
 export function decodeBody(raw: Buffer, type: BodyType): unknown {
+  if (type === 'protobuf') return decodeProtobufBody(raw).object;
   const text = raw.toString('utf8');
   if (text.trim() === '') throw ApiError.badRequest('the body of the request was empty');
   if (type === 'yaml' || type === 'apply-patch') {

@@ -130,7 +130,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     case 'deletecollection': {
       if (!resInfo.verbs.includes('deletecollection')) throw ApiError.methodNotAllowed();
       const raw = await readBody(req);
-      const body = raw.length ? decodeBody(raw, 'json') : undefined;
+      const body = raw.length ? decodeBody(raw, bodyTypeOf(req.headers['content-type']) ?? 'json') : undefined;
       const opts = deleteOptions(query, body);
       const sel = selection(resInfo, query);
       const out = await listObjects(rest, ns, sel);
@@ -206,7 +206,7 @@ function patchType(req: IncomingMessage): PatchType {
 
 async function readObjectBody(req: IncomingMessage): Promise<Obj> {
   const type = bodyTypeOf(req.headers['content-type']);
-  if (type !== 'json' && type !== 'yaml') throw ApiError.unsupportedMediaType(['application/json', 'application/yaml']);
+  if (type !== 'json' && type !== 'yaml' && type !== 'protobuf') throw ApiError.unsupportedMediaType(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
   const v = decodeBody(await readBody(req), type);
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw ApiError.badRequest('the body of the request was not a JSON object');
   return v as Obj;

@@ -164,7 +164,11 @@ export async function* watchObjects(rest: ResourceREST, ns: string, p: WatchPara
     try {
       r = await iter.next();
     } catch (e) {
-      if (e instanceof StoreError && e.code === 'Compacted') throw ApiError.expired(`too old resource version: ${from} (${e.message})`);
+      if (e instanceof StoreError && e.code === 'Compacted') {
+        // Upstream's wording: "too old resource version: <asked> (<oldest available - 1>)".
+        const compacted = await rest.store.compactedRevision().catch(() => undefined);
+        throw ApiError.expired(`too old resource version: ${from} (${compacted ?? e.message})`);
+      }
       throw mapStoreError(e, rest.info, '');
     }
     if (r.done) return;

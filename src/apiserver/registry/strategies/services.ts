@@ -4,6 +4,7 @@
 import { ApiError } from '../../../base/errors.ts';
 import type { Strategy } from '../strategy.ts';
 import type { Obj } from '../codec.ts';
+import { prepareServiceUpdate } from '../../../api/defaults/index.ts';
 import { clusterIPsOf, needsNodePorts, nodePortsOf, type ServiceAllocators } from '../allocators/service-allocators.ts';
 
 export function serviceStrategy(alloc: ServiceAllocators): Strategy {
@@ -29,25 +30,8 @@ export function serviceStrategy(alloc: ServiceAllocators): Strategy {
     prepareForCreate(svc) {
       svc.status = { loadBalancer: {} };
     },
-    prepareForUpdate(svc, old) {
-      // Allocated values the client left out are kept, as upstream does.
-      const spec = svc.spec ?? (svc.spec = {});
-      if (spec.type !== 'ExternalName' && old.spec?.type !== 'ExternalName') {
-        if (!spec.clusterIP && old.spec?.clusterIP) spec.clusterIP = old.spec.clusterIP;
-        if (!spec.clusterIPs && old.spec?.clusterIPs) spec.clusterIPs = old.spec.clusterIPs;
-      }
-      if (spec.type === 'ExternalName') { delete spec.clusterIP; delete spec.clusterIPs; }
-      if (needsNodePorts(svc)) {
-        const oldPorts = (old.spec?.ports ?? []) as Obj[];
-        for (const p of (spec.ports ?? []) as Obj[]) {
-          if (p.nodePort) continue;
-          const match = oldPorts.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
-          if (match?.nodePort) p.nodePort = match.nodePort;
-        }
-      } else {
-        for (const p of (spec.ports ?? []) as Obj[]) delete p.nodePort;
-      }
-    },
+    // Allocated values the client left out are kept, as upstream does.
+    prepareForUpdate(svc, old) { prepareServiceUpdate(svc, old); },
     beforeCreate(svc) { take(svc, undefined); },
     beforeUpdate(svc, old) { take(svc, old); },
     rollback(svc, old) { giveBack(svc, old); },
