@@ -398,7 +398,8 @@ function buildTable(decls: Map<string, GoDecl>, source: string): MessageTable {
     if (d.under) {
       const u = underlying(d.under);
       if (u.t !== 'slice') throw new Error(`${def}: not a struct or a slice`);
-      messages[def] = { f: [{ n: 1, j: 'items', k: valueKind(u.elem, 'rep', def).k, r: 1, ...tOf(valueKind(u.elem, 'rep', def)) }], s: 1 };
+      const item = valueKind(u.elem, 'rep', def);
+      messages[def] = { f: [{ n: 1, j: 'items', k: item.k, r: 1, ...item.t ? { t: item.t } : {} }], s: 1 };
       return;
     }
     const spec: MessageSpec = { f: [] };
@@ -413,7 +414,8 @@ function buildTable(decls: Map<string, GoDecl>, source: string): MessageTable {
       const where = `${def}.${f.name}`;
       const fs: FieldSpec = { n: num, j: jparts[0] === '-' ? '' : jparts[0] || '', k: 'string' };
       if (jparts.slice(1).includes('omitempty')) fs.o = 1;
-      if (jparts.slice(1).includes('inline') || (f.embedded && !jparts[0])) { fs.i = 1; fs.j = ''; }
+      // an embedded struct with no JSON name of its own has its fields promoted
+      if (jparts.slice(1).includes('inline') || (f.embedded && (json === undefined || !jparts[0]))) { fs.i = 1; fs.j = ''; }
       let t = f.type;
       if (t.t === 'ptr') { fs.p = 1; t = t.elem; }
       const u = underlying(t);
@@ -442,7 +444,6 @@ function buildTable(decls: Map<string, GoDecl>, source: string): MessageTable {
       spec.f.push(fs);
     }
   };
-  function tOf(v: { t?: string }): { t?: string } { return v.t ? { t: v.t } : {}; }
 
   for (const d of decls.values()) if (d.fields && d.fields.some((f) => f.tag.includes('protobuf:"'))) need.push({ pkg: d.pkg, name: d.name });
   while (need.length) {

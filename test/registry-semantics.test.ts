@@ -266,3 +266,30 @@ describe('lists', () => {
     assert.equal(wrongKind.status, 400);
   });
 });
+
+describe('events', () => {
+  test('events.k8s.io/v1 and core/v1 Events are one set of objects', async () => {
+    await ns('ev');
+    const e = await api.post('/apis/events.k8s.io/v1/namespaces/ev/events', {
+      metadata: { name: 'e1' }, eventTime: '2026-01-01T00:00:00.000000Z', reportingController: 'test/ctrl', reportingInstance: 'i1',
+      action: 'Testing', reason: 'Tested', type: 'Normal', note: 'hello', regarding: { kind: 'Pod', name: 'p', namespace: 'ev' },
+    });
+    assert.equal(e.status, 201, e.body);
+    const core = await api.get('/api/v1/namespaces/ev/events/e1');
+    assert.equal(core.status, 200);
+    assert.equal(core.json.apiVersion, 'v1');
+    assert.equal(core.json.message, 'hello');
+    assert.equal(core.json.involvedObject.name, 'p');
+    assert.equal(core.json.reportingComponent, 'test/ctrl');
+    const sel = await api.get('/api/v1/namespaces/ev/events?fieldSelector=involvedObject.name%3Dp');
+    assert.equal(sel.json.items.length, 1);
+
+    await api.post('/api/v1/namespaces/ev/events', { metadata: { name: 'e2' }, involvedObject: { kind: 'Pod', name: 'q', namespace: 'ev' }, reason: 'R', message: 'from core', type: 'Warning', source: { component: 'kubelet' } });
+    const v1 = (await api.get('/apis/events.k8s.io/v1/namespaces/ev/events')).json;
+    assert.equal(v1.kind, 'EventList');
+    const e2 = v1.items.find((i: { metadata: { name: string } }) => i.metadata.name === 'e2');
+    assert.equal(e2.note, 'from core');
+    assert.equal(e2.regarding.name, 'q');
+    assert.equal(e2.apiVersion, 'events.k8s.io/v1');
+  });
+});

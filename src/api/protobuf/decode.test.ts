@@ -157,3 +157,12 @@ test('isProtobufContentType', () => {
   assert.equal(isProtobufContentType(undefined), false);
   assert.equal(isProtobufContentType(''), false);
 });
+
+test('DeleteOptions under any group-version, and kinds the OpenAPI schema lacks (rbac, networking, certificates)', () => {
+  for (const av of ['v1', 'meta.k8s.io/v1', 'apps/v1']) {
+    const o = decodeProtobufBody(encodeProtobufObject(av, 'DeleteOptions', { propagationPolicy: 'Foreground', gracePeriodSeconds: 0, preconditions: { uid: 'u' } })).object;
+    assert.deepStrictEqual(o, { kind: 'DeleteOptions', apiVersion: av, gracePeriodSeconds: 0, preconditions: { uid: 'u' }, propagationPolicy: 'Foreground' });
+  }
+  assert.deepStrictEqual((decode('role').rules as Obj[])[0], { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] });
+  assert.equal(decode('ingress').apiVersion, 'networking.k8s.io/v1');
+});

@@ -5,7 +5,7 @@ import { ApiError } from '../../base/errors.ts';
 import type { LabelMatcher } from '../../api/selectors/labels.ts';
 import type { FieldMatcher } from '../../api/selectors/fields.ts';
 import { StoreError, type Revision } from '../../storage/store.ts';
-import { decodeKV, withResourceVersion, type Obj } from './codec.ts';
+import { withResourceVersion, type Obj } from './codec.ts';
 import type { ResourceREST } from './rest.ts';
 import { mapStoreError } from './store-errors.ts';
 
@@ -56,7 +56,7 @@ export async function listObjects(rest: ResourceREST, ns: string, p: ListParams)
       for (let i = 0; i < page.items.length; i++) {
         const kv = page.items[i];
         cursor = kv.key;
-        const obj = decodeKV(kv);
+        const obj = rest.decode(kv);
         if (!matches(p, obj)) continue;
         items.push(obj);
         if (limit && items.length >= limit) {
@@ -174,16 +174,16 @@ export async function* watchObjects(rest: ResourceREST, ns: string, p: WatchPara
     if (r.done) return;
     const ev = r.value;
     if (ev.type === 'delete') {
-      const old = decodeKV(ev.prev);
+      const old = rest.decode(ev.prev);
       if (!matches(p, old)) continue;
       yield { type: 'DELETED', object: withResourceVersion(old, ev.revision) };
       continue;
     }
-    const obj = decodeKV(ev.kv);
+    const obj = rest.decode(ev.kv);
     const now = matches(p, obj);
     const created = ev.kv.createRevision === ev.kv.modRevision;
     // Without the previous value, an update is judged as if it matched before.
-    const before = created ? false : ev.prev ? matches(p, decodeKV(ev.prev)) : now;
+    const before = created ? false : ev.prev ? matches(p, rest.decode(ev.prev)) : now;
     if (now && before) yield { type: 'MODIFIED', object: obj };
     else if (now) yield { type: 'ADDED', object: obj };
     else if (before) yield { type: 'DELETED', object: obj };

@@ -2,10 +2,17 @@
 
 import { RESOURCES, findResource, type ResourceInfo } from '../../api/resources.ts';
 import type { Store } from '../../storage/store.ts';
-import { ResourceREST, type NamespaceLookup } from './rest.ts';
+import { ResourceREST, type NamespaceLookup, type StorageForm } from './rest.ts';
+import { coreToEventsV1, eventsV1ToCore } from './event-conversion.ts';
 import { strategyFor } from './strategies/index.ts';
 import { ServiceAllocators } from './allocators/service-allocators.ts';
-import { decodeKV } from './codec.ts';
+import { decodeKV, resourcePrefix } from './codec.ts';
+
+/** events.k8s.io Events live with core Events (see event-conversion.ts). */
+function storageFormFor(info: ResourceInfo): StorageForm | undefined {
+  if (info.group !== 'events.k8s.io') return undefined;
+  return { prefix: resourcePrefix('', 'events'), toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 };
+}
 
 export interface RegistryOptions {
   serviceCidr: string;
@@ -23,7 +30,7 @@ export class Registry implements NamespaceLookup {
     this.serviceAllocators = new ServiceAllocators(opts.serviceCidr, opts.nodePortRange);
     for (const info of RESOURCES) {
       if (VIRTUAL.has(`${info.group}/${info.plural}`)) continue;
-      const rest = new ResourceREST(info, strategyFor(info, { serviceAllocators: this.serviceAllocators }), store, this);
+      const rest = new ResourceREST(info, strategyFor(info, { serviceAllocators: this.serviceAllocators }), store, this, storageFormFor(info));
       this.rests.set(`${info.group}/${info.version}/${info.plural}`, rest);
     }
   }

@@ -14,6 +14,7 @@ import type { SchemaNode } from '../../api/schema/types.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply, recordUpdate } from '../../api/patch/index.ts';
 import { StoreError, type Store, type KV } from '../../storage/store.ts';
 import { clone, decodeKV, encodeObject, keyFor, resourcePrefix, rfc3339, withResourceVersion, type Obj } from './codec.ts';
+import type { KV as StoreKV } from '../../storage/store.ts';
 import { mapStoreError } from './store-errors.ts';
 import { bumpGenerationIfSpecChanged, generateName, keepSystemMeta, prepareMetaForCreate, semanticallyEqual } from './meta.ts';
 import type { DeleteOptions, RequestContext, Strategy } from './strategy.ts';
@@ -26,6 +27,13 @@ export interface NamespaceLookup {
 }
 
 export interface WriteResult { obj: Obj; created: boolean }
+
+/** A resource kept under another resource's key prefix, in that resource's form. */
+export interface StorageForm {
+  prefix: string;
+  toStorage(obj: Obj): Obj;
+  fromStorage(obj: Obj): Obj;
+}
 
 const MAX_RETRIES = 16;
 
@@ -44,9 +52,20 @@ export class ResourceREST {
   readonly apiVersion: string;
   private schemaCache: SchemaNode | undefined | null = null;
 
-  constructor(readonly info: ResourceInfo, readonly strategy: Strategy, readonly store: Store, private readonly namespaces: NamespaceLookup) {
-    this.prefix = resourcePrefix(info.group, info.plural);
+  constructor(readonly info: ResourceInfo, readonly strategy: Strategy, readonly store: Store, private readonly namespaces: NamespaceLookup,
+    private readonly storage?: StorageForm) {
+    this.prefix = storage?.prefix ?? resourcePrefix(info.group, info.plural);
     this.apiVersion = apiVersionOf(info);
+  }
+
+  /** The object as this API version shows it (converted when stored in another form). */
+  decode(kv: StoreKV): Obj {
+    const obj = decodeKV(kv);
+    return this.storage ? withResourceVersion(this.storage.fromStorage(obj), kv.modRevision) : obj;
+  }
+
+  encode(obj: Obj): Uint8Array {
+    return encodeObject(this.storage ? this.storage.toStorage(obj) : obj);
   }
 
   key(ns: string, name: string): string { return keyFor(this.prefix, this.info.namespaced ? ns : '', name); }
@@ -65,7 +84,7 @@ export class ResourceREST {
   async get(ns: string, name: string): Promise<Obj> {
     const kv = await this.getKV(ns, name);
     if (!kv) throw this.notFound(name);
-    return decodeKV(kv);
+    return this.decode(kv);
   }
 
   // ---- create ---------------------------------------------------------------
@@ -100,7 +119,7 @@ export class ResourceREST {
         return obj;
       }
       try {
-        const kv = await this.store.create(this.key(ns, obj.metadata.name as string), encodeObject(obj));
+        const kv = await this.store.create(this.key(ns, obj.metadata.name as string), this.encode(obj));
         return withResourceVersion(obj, kv.modRevision);
       } catch (e) {
         this.strategy.rollback?.(obj, undefined);
@@ -187,7 +206,7 @@ export class ResourceREST {
         }
         throw this.notFound(name);
       }
-      const old = decodeKV(kv);
+      const old = this.decode(kv);
       if (precondition && precondition !== old.metadata.resourceVersion) {
         throw ApiError.conflict(q, name, 'the object has been modified; please apply your changes to the latest version and try again', this.info.group);
       }
@@ -230,7 +249,7 @@ export class ResourceREST {
         return { obj: withResourceVersion(obj, kv.modRevision), created: false };
       }
       try {
-        const written = await this.store.update(kv.key, encodeObject(obj), kv.modRevision);
+        const written = await this.store.update(kv.key, this.encode(obj), kv.modRevision);
         this.strategy.afterUpdate?.(obj, old);
         return { obj: withResourceVersion(obj, written.modRevision), created: false };
       } catch (e) {
@@ -289,7 +308,7 @@ export class ResourceREST {
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const kv = await this.getKV(ns, name);
       if (!kv) throw this.notFound(name);
-      const old = decodeKV(kv);
+      const old = this.decode(kv);
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== old.metadata.uid) {
         throw ApiError.conflict(q, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`, this.info.group);
@@ -341,7 +360,7 @@ export class ResourceREST {
     if (this.strategy.tracksGeneration && !old.metadata.deletionTimestamp) m.generation = (Number(m.generation) || 0) + 1;
     this.strategy.beginDelete?.(obj, ctx);
     if (ctx.dryRun) return { obj, deleted: false };
-    const written = await this.store.update(kv.key, encodeObject(obj), kv.modRevision);
+    const written = await this.store.update(kv.key, this.encode(obj), kv.modRevision);
     return { obj: withResourceVersion(obj, written.modRevision), deleted: false };
   }
 
