@@ -30,10 +30,16 @@ export async function bootstrapCluster(registry: Registry, apiserver: { ip: stri
     if (e instanceof ApiError && e.code === 404) return undefined;
     throw e;
   });
-  if (!existing) await ensure(() => services.create('default', {
-    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, sessionAffinity: 'None', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiserver.port }] },
-  }, systemContext()));
+  const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiserver.port }];
+  if (!existing) {
+    await ensure(() => services.create('default', {
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, sessionAffinity: 'None', ports },
+    }, systemContext()));
+  } else if (existing.spec?.ports?.[0]?.targetPort !== apiserver.port) {
+    // Started on another port than last time: the Service follows the apiserver.
+    await services.patch('default', 'kubernetes', 'merge-patch', { spec: { ports } }, systemContext());
+  }
   const endpoints = registry.rest('', 'v1', 'endpoints')!;
   const ep = {
     metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },

@@ -152,6 +152,10 @@ export async function* watchObjects(rest: ResourceREST, ns: string, p: WatchPara
     }
   } else {
     from = parseRevision(rv);
+    const current = await rest.store.currentRevision();
+    if (from > current) {
+      throw new ApiError(504, 'Timeout', `Too large resource version: ${from}, current: ${current}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+    }
   }
   let iter: AsyncIterator<import('../../storage/store.ts').StoreEvent>;
   try {

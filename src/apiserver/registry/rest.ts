@@ -376,8 +376,13 @@ export class ResourceREST {
     if (obj.kind !== undefined && obj.kind !== this.info.kind) {
       throw ApiError.badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${this.info.kind})`);
     }
-    obj.apiVersion = this.apiVersion;
-    obj.kind = this.info.kind;
+    // apiVersion and kind lead, as upstream serializes objects.
+    const { apiVersion: _a, kind: _k, ...rest } = obj;
+    const obj2: Obj = { apiVersion: this.apiVersion, kind: this.info.kind, ...rest };
+    return this.checkMeta(obj2, ns, name);
+  }
+
+  private checkMeta(obj: Obj, ns: string, name: string | undefined): Obj {
     if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
     if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw ApiError.badRequest('metadata must be an object');
     const m = obj.metadata as Obj;
