@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 node --import tsx bench/api.ts "$@"
+node --import tsx bench/store-sqlite.ts

@@ -75,6 +75,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     disposers.unshift(() => compactor.stop());
     const registry = new Registry(store, { serviceCidr: cfg.serviceCidr, nodePortRange: cfg.nodePortRange });
     await registry.start();
+    disposers.unshift(() => registry.stop());
 
     const handler = createApiHandler({
       registry, logger, version: versionInfo(),

@@ -73,9 +73,13 @@ export function podObj(name: string, namespace: string, labels: Record<string, s
   };
 }
 
-/** Multi-document YAML, as a user writes it. */
+/**
+ * Multi-document YAML, as a user writes it. Rendered as YAML 1.1, which
+ * kubectl's parser speaks: strings like `y`, `on` or `no` are quoted, or they
+ * would reach kubectl as booleans.
+ */
 export function yamlDocs(...objs: Obj[]): string {
-  return objs.map((o) => stringify(o)).join('---\n');
+  return objs.map((o) => stringify(o, { version: '1.1' })).join('---\n');
 }
 
 /** A Namespace, a ConfigMap, a Deployment and a Service (app=web) in `ns`. */

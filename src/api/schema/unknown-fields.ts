@@ -30,7 +30,7 @@ function preserves(field: SchemaNode, resolved: SchemaNode): boolean {
   return field.preserveUnknownFields === true || resolved.preserveUnknownFields === true;
 }
 
-function walkUnknown(value: unknown, field: SchemaNode, path: string, out: string[], depth: number): void {
+function walkUnknown(value: unknown, field: SchemaNode, path: string, out: string[], depth: number, drop = false): void {
   if (value === null || value === undefined || depth > 100) return;
   const n = resolveRef(field);
   if (isIntOrString(field) || n.oneOf) return;
@@ -40,15 +40,32 @@ function walkUnknown(value: unknown, field: SchemaNode, path: string, out: strin
     const keep = preserves(field, n);
     for (const [k, v] of Object.entries(value)) {
       const prop = n.properties && Object.prototype.hasOwnProperty.call(n.properties, k) ? n.properties[k] : undefined;
-      if (prop) walkUnknown(v, prop, join(path, k), out, depth + 1);
-      else if (n.additionalProperties) walkUnknown(v, n.additionalProperties, join(path, k), out, depth + 1);
-      else if (!keep) out.push(join(path, k));
+      if (prop) walkUnknown(v, prop, join(path, k), out, depth + 1, drop);
+      else if (n.additionalProperties) walkUnknown(v, n.additionalProperties, join(path, k), out, depth + 1, drop);
+      else if (!keep) {
+        out.push(join(path, k));
+        if (drop) delete value[k];
+      }
     }
     return;
   }
   if (n.type === 'array' && n.items && Array.isArray(value)) {
-    value.forEach((el, i) => walkUnknown(el, n.items as SchemaNode, `${path}[${i}]`, out, depth + 1));
+    value.forEach((el, i) => walkUnknown(el, n.items as SchemaNode, `${path}[${i}]`, out, depth + 1, drop));
   }
+}
+
+/**
+ * Removes, in place, the fields findUnknownFields reports, and returns their
+ * paths. Upstream decodes bodies into Go structs, so unknown fields never reach
+ * storage whatever the fieldValidation directive (Warn and Ignore only decide
+ * whether the client hears about them).
+ */
+export function dropUnknownFields(apiVersion: string, kind: string, obj: unknown): string[] {
+  const root = schemaFor(apiVersion, kind);
+  if (!root) return [];
+  const out: string[] = [];
+  walkUnknown(obj, root, '', out, 0, true);
+  return out;
 }
 
 /**

@@ -4,7 +4,8 @@
 import { ApiError } from '../../base/errors.ts';
 import type { LabelMatcher } from '../../api/selectors/labels.ts';
 import type { FieldMatcher } from '../../api/selectors/fields.ts';
-import { StoreError, type Revision } from '../../storage/store.ts';
+import { StoreError, type Revision, type StoreEvent } from '../../storage/store.ts';
+import { decodeStoreEvent, type DecodedEvent } from './watch-cache.ts';
 import { withResourceVersion, type Obj } from './codec.ts';
 import type { ResourceREST } from './rest.ts';
 import { mapStoreError } from './store-errors.ts';
@@ -157,14 +158,29 @@ export async function* watchObjects(rest: ResourceREST, ns: string, p: WatchPara
       throw new ApiError(504, 'Timeout', `Too large resource version: ${from}, current: ${current}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
     }
   }
-  let iter: AsyncIterator<import('../../storage/store.ts').StoreEvent>;
-  try {
-    iter = rest.store.watch(prefix, from, signal)[Symbol.asyncIterator]();
-  } catch (e) {
-    throw mapStoreError(e, rest.info, '');
+  // Served from the resource's watch cache when it holds the history after
+  // `from`; otherwise straight from the store.
+  const cache = rest.watchCache();
+  await cache.start();
+  const events = cache.subscribe(prefix, from, signal) ?? storeEvents(rest, prefix, from, signal);
+  for await (const ev of events) {
+    if (ev.deleted) {
+      if (matches(p, ev.prev!)) yield { type: 'DELETED', object: ev.obj };
+      continue;
+    }
+    const now = matches(p, ev.obj);
+    // Without the previous value, an update is judged as if it matched before.
+    const before = ev.created ? false : ev.prev ? matches(p, ev.prev) : now;
+    if (now && before) yield { type: 'MODIFIED', object: ev.obj };
+    else if (now) yield { type: 'ADDED', object: ev.obj };
+    else if (before) yield { type: 'DELETED', object: ev.obj };
   }
+}
+
+async function* storeEvents(rest: ResourceREST, prefix: string, from: Revision, signal: AbortSignal): AsyncGenerator<DecodedEvent> {
+  const iter = rest.store.watch(prefix, from, signal)[Symbol.asyncIterator]();
   for (;;) {
-    let r: IteratorResult<import('../../storage/store.ts').StoreEvent>;
+    let r: IteratorResult<StoreEvent>;
     try {
       r = await iter.next();
     } catch (e) {
@@ -176,21 +192,7 @@ export async function* watchObjects(rest: ResourceREST, ns: string, p: WatchPara
       throw mapStoreError(e, rest.info, '');
     }
     if (r.done) return;
-    const ev = r.value;
-    if (ev.type === 'delete') {
-      const old = rest.decode(ev.prev);
-      if (!matches(p, old)) continue;
-      yield { type: 'DELETED', object: withResourceVersion(old, ev.revision) };
-      continue;
-    }
-    const obj = rest.decode(ev.kv);
-    const now = matches(p, obj);
-    const created = ev.kv.createRevision === ev.kv.modRevision;
-    // Without the previous value, an update is judged as if it matched before.
-    const before = created ? false : ev.prev ? matches(p, rest.decode(ev.prev)) : now;
-    if (now && before) yield { type: 'MODIFIED', object: obj };
-    else if (now) yield { type: 'ADDED', object: obj };
-    else if (before) yield { type: 'DELETED', object: obj };
+    yield decodeStoreEvent(r.value, (kv) => rest.decode(kv));
   }
 }
 

@@ -42,6 +42,11 @@ export class Registry implements NamespaceLookup {
     for (const kv of list.items) this.serviceAllocators.restore(decodeKV(kv));
   }
 
+  /** Stops the watch caches (before the store closes). */
+  stop(): void {
+    for (const r of this.rests.values()) r.stopWatchCache();
+  }
+
   rest(group: string, version: string, plural: string): ResourceREST | undefined {
     return this.rests.get(`${group}/${version}/${plural}`);
   }

@@ -8,7 +8,7 @@ import { ApiError, type FieldError } from '../../base/errors.ts';
 import { apiVersionOf, qualifiedName, type ResourceInfo } from '../../api/resources.ts';
 import { applyDefaults } from '../../api/defaults/index.ts';
 import { validateCreate, validateUpdate } from '../../api/validation/index.ts';
-import { validateFields } from '../../api/schema/unknown-fields.ts';
+import { dropUnknownFields, validateFields } from '../../api/schema/unknown-fields.ts';
 import { schemaFor } from '../../api/schema/index.ts';
 import type { SchemaNode } from '../../api/schema/types.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply, recordUpdate } from '../../api/patch/index.ts';
@@ -16,6 +16,7 @@ import { StoreError, type Store, type KV } from '../../storage/store.ts';
 import { clone, decodeKV, encodeObject, keyFor, resourcePrefix, rfc3339, withResourceVersion, type Obj } from './codec.ts';
 import type { KV as StoreKV } from '../../storage/store.ts';
 import { mapStoreError } from './store-errors.ts';
+import { WatchCache } from './watch-cache.ts';
 import { bumpGenerationIfSpecChanged, generateName, keepSystemMeta, prepareMetaForCreate, semanticallyEqual } from './meta.ts';
 import type { DeleteOptions, RequestContext, Strategy } from './strategy.ts';
 
@@ -51,12 +52,21 @@ export class ResourceREST {
   readonly prefix: string;
   readonly apiVersion: string;
   private schemaCache: SchemaNode | undefined | null = null;
+  private cache?: WatchCache;
 
   constructor(readonly info: ResourceInfo, readonly strategy: Strategy, readonly store: Store, private readonly namespaces: NamespaceLookup,
     private readonly storage?: StorageForm) {
     this.prefix = storage?.prefix ?? resourcePrefix(info.group, info.plural);
     this.apiVersion = apiVersionOf(info);
   }
+
+  /** The resource's watch cache, created on first use (started by its first watch). */
+  watchCache(): WatchCache {
+    this.cache ??= new WatchCache(this.store, this.prefix, (kv) => this.decode(kv));
+    return this.cache;
+  }
+
+  stopWatchCache(): void { this.cache?.stop(); }
 
   /** The object as this API version shows it (converted when stored in another form). */
   decode(kv: StoreKV): Obj {
@@ -386,6 +396,12 @@ export class ResourceREST {
     if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
     if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw ApiError.badRequest('metadata must be an object');
     const m = obj.metadata as Obj;
+    // These ObjectMeta fields are `omitempty` maps and lists upstream: once the
+    // last label or annotation is removed (`kubectl label x k-`), the field is gone.
+    for (const f of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
+      const v: unknown = m[f];
+      if (v === null || (typeof v === 'object' && Object.keys(v as object).length === 0)) delete m[f];
+    }
     if (this.info.namespaced) {
       if (m.namespace && m.namespace !== ns) {
         throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -406,6 +422,8 @@ export class ResourceREST {
     const r = validateFields(this.apiVersion, this.info.kind, obj, ctx.fieldValidation, op);
     if (r.error) throw ApiError.badRequest(r.error);
     ctx.warnings.push(...r.warnings);
+    // Warn and Ignore still drop what the schema does not know, as Go decoding does.
+    dropUnknownFields(this.apiVersion, this.info.kind, obj);
   }
 
   private throwIfInvalid(obj: Obj, errs: FieldError[]): void {

@@ -28,8 +28,11 @@ export async function updateScale(rest: ResourceREST, ns: string, name: string, 
   let precondition: string | undefined;
   const r = await rest.updateWith(ns, name, ctx, 'scale', undefined, (current) => {
     const scale = next(toScale(current));
-    const replicas = scale?.spec?.replicas;
-    if (replicas === undefined || typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+    // Scale.spec.replicas is `omitempty` upstream: clients built on Go structs
+    // (kubectl scale --current-replicas … --replicas=0) send `"spec":{}` for 0,
+    // and the server decodes an absent or null field as the zero value.
+    const replicas = scale?.spec?.replicas ?? 0;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
       throw ApiError.invalid('Scale', 'autoscaling', name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` }]);
     }
     precondition = scale.metadata?.resourceVersion as string | undefined;

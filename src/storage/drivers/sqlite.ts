@@ -1,18 +1,25 @@
 // The embedded default Store: sqlite through better-sqlite3, one log table whose
 // primary key is the global revision (see sqlite-schema.ts for the layout).
 //
-// better-sqlite3 is synchronous, so each operation runs to completion as one
-// transaction before any other JavaScript runs: compare-and-swap needs no
-// locks, and a watcher's read of the log can never interleave with a write.
-// Methods are async only to satisfy the Store interface.
+// better-sqlite3 is synchronous, so each transaction runs to completion before
+// any other JavaScript runs: compare-and-swap needs no locks, and a read (a
+// get, a list, a watcher's read of the log) never sees a write half done.
+//
+// Writes are group-committed (group-commit.ts): those submitted in the same turn
+// of the event loop run, in arrival order, in one transaction with one fsync.
+// Each still checks its own compare-and-swap against the state the writes before
+// it left, and takes the next revision only if it succeeds; one that fails is
+// skipped, not rolled back with the rest. Callers hear back, and watchers are
+// woken, only once the batch is committed.
 
 import type { Statement } from 'better-sqlite3';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ChangeFeed } from '../feed.ts';
 import { checkReadRevision, closed, compacted, conflict, futureRevision, keyExists, notFound } from '../errors.ts';
 import { listStart, prefixEnd } from '../keys.ts';
-import type { KV, ListOptions, ListResult, Revision, Store, StoreEvent } from '../store.ts';
+import { StoreError, type KV, type ListOptions, type ListResult, type Revision, type Store, type StoreEvent } from '../store.ts';
 import { followLog, type EventLog, type LogPage } from '../watch.ts';
+import { GroupCommit } from './group-commit.ts';
 import { openDatabase, type Db } from './sqlite-schema.ts';
 
 /** A log row as read back, in the shape of a KV. */
@@ -24,6 +31,18 @@ interface EventRow extends Row {
 
 const KV_COLUMNS = 'l.key, l.value, l.create_revision AS createRevision, l.revision AS modRevision';
 
+const SELECT_CURRENT = `SELECT ${KV_COLUMNS} FROM current c JOIN log l ON l.revision = c.revision WHERE c.key = ?`;
+const INSERT_LOG = `INSERT INTO log (revision, key, created, deleted, create_revision, prev_revision, value)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
+const DELETE_CURRENT = 'DELETE FROM current WHERE key = ?';
+const UPSERT_CURRENT = 'INSERT INTO current (key, revision) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET revision = excluded.revision';
+
+/** A write as submitted; `value` is the caller's bytes, copied at submission. */
+type WriteOp =
+  | { type: 'create'; key: string; value: Uint8Array }
+  | { type: 'update'; key: string; value: Uint8Array; expected: Revision }
+  | { type: 'delete'; key: string; expected: Revision | undefined };
+
 /**
  * A BLOB sorts after every TEXT value in sqlite, so binding an empty one as the
  * upper key bound means "no bound" while keeping a single index-range query.
@@ -33,6 +52,16 @@ const NO_UPPER_BOUND = Buffer.alloc(0);
 export interface SqliteOptions {
   /** Revisions compacted per transaction, so writers wait at most one chunk. */
   compactChunk?: number;
+  /** Most writes committed in one transaction (default 256): bounds how long a commit holds the event loop. */
+  maxBatch?: number;
+}
+
+/** Counters of committed write transactions, for metrics and tests. */
+export interface WriteStats {
+  /** Write transactions committed. */
+  transactions: number;
+  /** Writes those transactions carried, including ones that failed their compare-and-swap. */
+  writes: number;
 }
 
 const toKV = (r: Row): KV => ({
@@ -57,6 +86,8 @@ export class SqliteStore implements Store, EventLog {
   #compaction: Promise<void> = Promise.resolve();
   readonly #transaction: <T>(fn: () => T) => T;
   readonly #compactChunk: number;
+  readonly #writes: GroupCommit<WriteOp, KV>;
+  readonly #stats: WriteStats = { transactions: 0, writes: 0 };
 
   constructor(db: Db, opts: SqliteOptions = {}) {
     this.#db = db;
@@ -67,6 +98,12 @@ export class SqliteStore implements Store, EventLog {
     this.#feed = new ChangeFeed(this.#revision);
     const tx = db.transaction((fn: () => unknown) => fn());
     this.#transaction = <T>(fn: () => T) => tx(fn) as T;
+    this.#writes = new GroupCommit<WriteOp, KV>((ops) => this.#commit(ops), opts.maxBatch);
+  }
+
+  /** A snapshot of the write counters. */
+  get writeStats(): WriteStats {
+    return { ...this.#stats };
   }
 
   async get(key: string): Promise<KV | undefined> {
@@ -101,37 +138,17 @@ export class SqliteStore implements Store, EventLog {
 
   async create(key: string, value: Uint8Array): Promise<KV> {
     this.#open();
-    return this.#write(() => {
-      const current = this.#current(key);
-      if (current) throw keyExists(current);
-      const revision = this.#revision + 1;
-      this.#append(revision, key, { created: true, createRevision: revision, prevRevision: 0, value });
-      return { key, value: Uint8Array.from(value), createRevision: revision, modRevision: revision };
-    });
+    return this.#writes.submit({ type: 'create', key, value: Uint8Array.from(value) });
   }
 
   async update(key: string, value: Uint8Array, expected: Revision): Promise<KV> {
     this.#open();
-    return this.#write(() => {
-      const prev = this.#current(key);
-      if (!prev) throw notFound(key);
-      if (prev.modRevision !== expected) throw conflict(expected, prev);
-      const revision = this.#revision + 1;
-      this.#append(revision, key, { createRevision: prev.createRevision, prevRevision: prev.modRevision, value });
-      return { key, value: Uint8Array.from(value), createRevision: prev.createRevision, modRevision: revision };
-    });
+    return this.#writes.submit({ type: 'update', key, value: Uint8Array.from(value), expected });
   }
 
   async delete(key: string, expected?: Revision): Promise<KV> {
     this.#open();
-    return this.#write(() => {
-      const prev = this.#current(key);
-      if (!prev) throw notFound(key);
-      if (expected !== undefined && prev.modRevision !== expected) throw conflict(expected, prev);
-      const revision = this.#revision + 1;
-      this.#append(revision, key, { deleted: true, createRevision: prev.createRevision, prevRevision: prev.modRevision });
-      return { ...prev, modRevision: revision };
-    });
+    return this.#writes.submit({ type: 'delete', key, expected });
   }
 
   watch(prefix: string, fromRevision: Revision, signal: AbortSignal): AsyncIterable<StoreEvent> {
@@ -173,6 +190,8 @@ export class SqliteStore implements Store, EventLog {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Writes submitted before close() were accepted: commit them first.
+    this.#writes.flush();
     this.#closed = true;
     this.#feed.close();
     this.#db.close();
@@ -204,28 +223,60 @@ export class SqliteStore implements Store, EventLog {
     }
   }
 
-  /** Runs a write transaction; on commit, moves the head and wakes watchers. */
-  #write<T>(fn: () => T): T {
-    const result = this.#transaction(fn);
-    this.#revision += 1;
-    this.#feed.publish(this.#revision);
-    return result;
+  /**
+   * Runs a batch of writes in one transaction: one outcome per write, a KV or
+   * the StoreError its compare-and-swap failed with. Throws (the transaction
+   * rolled back, nothing moved) if sqlite fails; on commit, moves the head and
+   * wakes watchers.
+   */
+  #commit(ops: readonly WriteOp[]): (KV | StoreError)[] {
+    let head = this.#revision;
+    const outcomes = this.#transaction(() => ops.map((op) => {
+      const outcome = this.#apply(op, head + 1);
+      if (!(outcome instanceof StoreError)) head += 1;
+      return outcome;
+    }));
+    this.#stats.transactions += 1;
+    this.#stats.writes += ops.length;
+    if (head !== this.#revision) {
+      this.#revision = head;
+      this.#feed.publish(head);
+    }
+    return outcomes;
+  }
+
+  /** One write inside a batch's transaction, at `revision` if it succeeds. */
+  #apply(op: WriteOp, revision: Revision): KV | StoreError {
+    const { key } = op;
+    const prev = this.#current(key);
+    switch (op.type) {
+      case 'create':
+        if (prev) return keyExists(prev);
+        this.#append(revision, key, { created: true, createRevision: revision, prevRevision: 0, value: op.value });
+        return { key, value: op.value, createRevision: revision, modRevision: revision };
+      case 'update':
+        if (!prev) return notFound(key);
+        if (prev.modRevision !== op.expected) return conflict(op.expected, prev);
+        this.#append(revision, key, { createRevision: prev.createRevision, prevRevision: prev.modRevision, value: op.value });
+        return { key, value: op.value, createRevision: prev.createRevision, modRevision: revision };
+      case 'delete':
+        if (!prev) return notFound(key);
+        if (op.expected !== undefined && prev.modRevision !== op.expected) return conflict(op.expected, prev);
+        this.#append(revision, key, { deleted: true, createRevision: prev.createRevision, prevRevision: prev.modRevision });
+        return { ...prev, modRevision: revision };
+    }
   }
 
   #append(revision: Revision, key: string, row: {
     created?: boolean; deleted?: boolean; createRevision: Revision; prevRevision: Revision; value?: Uint8Array;
   }): void {
-    this.#stmt(`INSERT INTO log (revision, key, created, deleted, create_revision, prev_revision, value)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(revision, key, row.created ? 1 : 0, row.deleted ? 1 : 0, row.createRevision, row.prevRevision, row.value ?? null);
-    if (row.deleted) this.#stmt('DELETE FROM current WHERE key = ?').run(key);
-    else this.#stmt('INSERT INTO current (key, revision) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET revision = excluded.revision')
-      .run(key, revision);
+    this.#stmt(INSERT_LOG).run(revision, key, row.created ? 1 : 0, row.deleted ? 1 : 0, row.createRevision, row.prevRevision, row.value ?? null);
+    if (row.deleted) this.#stmt(DELETE_CURRENT).run(key);
+    else this.#stmt(UPSERT_CURRENT).run(key, revision);
   }
 
   #current(key: string): KV | undefined {
-    const row = this.#stmt(`SELECT ${KV_COLUMNS} FROM current c JOIN log l ON l.revision = c.revision WHERE c.key = ?`)
-      .get(key) as Row | undefined;
+    const row = this.#stmt(SELECT_CURRENT).get(key) as Row | undefined;
     return row && toKV(row);
   }
 
