@@ -29,7 +29,7 @@ describe('kubectl apply', () => {
     assert.equal(r.code, 0, `apply ${extra.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  const getDeploy = (name: string, namespace: string, managed = false): Promise<any> => // eslint-disable-line @typescript-eslint/no-explicit-any
+  const getDeploy = (name: string, namespace: string, managed = false): Promise<any> =>
     pilot.json(['get', 'deploy', name, '-n', namespace, ...(managed ? ['--show-managed-fields'] : [])]);
   const envOf = (d: { spec: { template: { spec: { containers: { env?: unknown }[] } } } }): unknown => d.spec.template.spec.containers[0].env;
 
@@ -166,11 +166,35 @@ describe('kubectl apply', () => {
     const labels = (d.metadata.managedFields as ManagedFieldsEntry[])[0].fieldsV1 as { 'f:metadata': { 'f:labels': Record<string, unknown> } };
     assert.deepEqual(Object.keys(labels['f:metadata']['f:labels']), ['f:app']);
 
-    // Another field manager.
-    assert.equal(await mustApply({ ...v2, containers: [{ name: 'main', image: 'nginx:1.27', env: { A: '1' } }] }, ['--server-side', '--field-manager=ci']), 'deployment.apps/web serverside-applied\n');
+    // Another field manager may not change what kubectl applied...
+    const steal = await apply({ ...v2, containers: [{ name: 'main', image: 'nginx:1.27', env: { A: '1' } }] }, ['--server-side', '--field-manager=ci']);
+    assert.equal(steal.code, 1);
+    assert.match(steal.stderr, /^error: Apply failed with 1 conflict: conflict with "kubectl": \.spec\.template\.spec\.containers\[name="main"\]\.image$/m);
+    // ...but may add fields of its own with a partial configuration.
+    const partial = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'ssa', labels: { ci: 'true' } } };
+    assert.equal(await pilot.k(['apply', '--server-side', '--field-manager=ci', '-f', '-'], { input: yamlDocs(partial) }), 'deployment.apps/web serverside-applied\n');
     d = await getDeploy('web', 'ssa', true);
-    assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.27');
-    assert.deepEqual((d.metadata.managedFields as ManagedFieldsEntry[]).map((e) => e.manager).sort(), ['ci', 'kubectl']);
+    assert.deepEqual(d.metadata.labels, { app: 'web', ci: 'true' });
+    assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.25');
+    assert.equal(d.spec.replicas, 3, 'fields ci does not mention are left alone');
+    assert.deepEqual((d.metadata.managedFields as ManagedFieldsEntry[]).map((e) => `${e.manager}/${e.operation}`).sort(), ['ci/Apply', 'kubectl/Apply']);
+  });
+
+  test('client-side then server-side: kubectl migrates ownership, so fields dropped later are removed', async () => {
+    await ns('csa-to-ssa');
+    const v1: DeploymentSpec = {
+      name: 'web', namespace: 'csa-to-ssa', replicas: 2, labels: { app: 'web', tier: 'front' },
+      containers: [{ name: 'main', image: 'nginx:1.25', env: { A: '1', B: '2' } }],
+    };
+    await mustApply(v1);
+    const v2: DeploymentSpec = { ...v1, labels: { app: 'web' }, containers: [{ name: 'main', image: 'nginx:1.25', env: { A: '1' } }] };
+    assert.equal(await mustApply(v2, ['--server-side']), 'deployment.apps/web serverside-applied\n');
+    const d = await getDeploy('web', 'csa-to-ssa', true);
+    assert.deepEqual(d.metadata.labels, { app: 'web' });
+    assert.deepEqual(envOf(d), [{ name: 'A', value: '1' }]);
+    const managers = (d.metadata.managedFields as ManagedFieldsEntry[]).map((e) => e.manager);
+    assert.ok(managers.includes('kubectl'), managers.join(','));
+    assert.ok(!managers.includes('kubectl-client-side-apply'), `client-side ownership was migrated: ${managers.join(',')}`);
   });
 
   test('server-side: conflicts with kubectl scale and with another manager; --force-conflicts wins', async () => {

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Pilot } from './helpers/pilot.ts';
-import { configMapObj, deploymentObj, namespaceObj, podObj, webStack, yamlDocs } from './helpers/manifests.ts';
+import { configMapObj, deploymentObj, namespaceObj, parseTable, podObj, webStack, yamlDocs } from './helpers/manifests.ts';
 
 describe('kubectl create, edit, patch, label, scale, delete', () => {
   const pilot = new Pilot({ datastore: 'memory://' });
@@ -335,5 +335,29 @@ describe('kubectl create, edit, patch, label, scale, delete', () => {
     assert.equal(await pilot.k(['create', 'configmap', 'lit', '--from-literal=a=1', '--from-literal=b=2', '-n', 'crud-imperative']), 'configmap/lit created\n');
     assert.deepEqual((await pilot.json(['get', 'cm', 'lit', '-n', 'crud-imperative'])).data, { a: '1', b: '2' });
     assert.equal(await pilot.k(['create', 'namespace', 'crud-imperative-2']), 'namespace/crud-imperative-2 created\n');
+    assert.equal(await pilot.k(['create', 'secret', 'generic', 'pw', '--from-literal=password=hunter2', '-n', 'crud-imperative']), 'secret/pw created\n');
+    const sec = await pilot.json(['get', 'secret', 'pw', '-n', 'crud-imperative']);
+    assert.equal(sec.type, 'Opaque');
+    assert.equal(Buffer.from(sec.data.password as string, 'base64').toString(), 'hunter2');
+    const t = parseTable(await pilot.k(['get', 'secret', 'pw', '-n', 'crud-imperative']));
+    assert.deepEqual({ ...t.rows[0], AGE: undefined }, { NAME: 'pw', TYPE: 'Opaque', DATA: '1', AGE: undefined });
+  });
+
+  test('rollout restart and patch --subresource=status', async () => {
+    await ns('crud-rollout');
+    await deploy('web', 'crud-rollout', 2);
+    assert.equal(await pilot.k(['rollout', 'restart', 'deploy/web', '-n', 'crud-rollout']), 'deployment.apps/web restarted\n');
+    const d = await pilot.json(['get', 'deploy', 'web', '-n', 'crud-rollout']);
+    assert.match(d.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'], /^\d{4}-\d\d-\d\dT/);
+    assert.equal(d.metadata.generation, 2);
+
+    // Status is written only through the status subresource, and the table reads it.
+    const status = { status: { replicas: 2, updatedReplicas: 2, readyReplicas: 1, availableReplicas: 1 } };
+    await pilot.k(['patch', 'deploy', 'web', '-n', 'crud-rollout', '--type=merge', '-p', JSON.stringify({ status: { replicas: 9 } })]);
+    assert.equal((await pilot.json(['get', 'deploy', 'web', '-n', 'crud-rollout'])).status.replicas, undefined, 'the main resource ignores status');
+    await pilot.k(['patch', 'deploy', 'web', '-n', 'crud-rollout', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    const row = parseTable(await pilot.k(['get', 'deploy', 'web', '-n', 'crud-rollout'])).rows[0];
+    assert.deepEqual([row.READY, row['UP-TO-DATE'], row.AVAILABLE], ['1/2', '2', '1']);
+    assert.equal((await pilot.json(['get', 'deploy', 'web', '-n', 'crud-rollout'])).metadata.generation, 2, 'status writes do not bump generation');
   });
 });

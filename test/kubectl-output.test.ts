@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
 import { Pilot } from './helpers/pilot.ts';
-import { describeFields, headers, namespaceObj, parseTable, podObj, webStack, yamlDocs } from './helpers/manifests.ts';
+import { configMapObj, describeFields, headers, namespaceObj, parseTable, podObj, webStack, yamlDocs } from './helpers/manifests.ts';
 
 const NS = 'out';
 const AGE = /^\d+s$/;
@@ -242,6 +242,25 @@ describe('kubectl output', () => {
     const versions = (await pilot.k(['api-versions'])).trim().split('\n');
     for (const v of ['apps/v1', 'batch/v1', 'v1']) assert.ok(versions.includes(v), `api-versions lacks ${v}: ${versions.join(' ')}`);
     assert.deepEqual(versions, [...versions].sort(), 'api-versions prints sorted');
+  });
+
+  test('paged lists (--chunk-size) and --sort-by', async () => {
+    const ns = 'out-pages';
+    const cms = Array.from({ length: 5 }, (_, i) => configMapObj(`c${i + 1}`, ns, { num: String(5 - i) }));
+    await pilot.k(['create', '-f', '-'], { input: yamlDocs(namespaceObj(ns), ...cms) });
+    const only = (out: string): string => out.split('\n').filter((l) => !l.includes('kube-root-ca.crt')).join('\n');
+    // kubectl follows the continue tokens: every page arrives, once, in order.
+    const paged = await pilot.kubectl(['get', 'cm', '-n', ns, '--chunk-size=2', '-o', 'name', '-v=6']);
+    assert.equal(paged.code, 0, paged.stderr);
+    assert.equal(only(paged.stdout), 'configmap/c1\nconfigmap/c2\nconfigmap/c3\nconfigmap/c4\nconfigmap/c5\n');
+    assert.ok((paged.stderr.match(/continue=/g) ?? []).length >= 2, `expected continued requests:\n${paged.stderr}`);
+    const table = parseTable(await pilot.k(['get', 'cm', '-n', ns, '--chunk-size=2']));
+    assert.deepEqual(table.rows.map((r) => r.NAME).filter((n) => n !== 'kube-root-ca.crt'), ['c1', 'c2', 'c3', 'c4', 'c5']);
+    // Sorting needs whole objects in the Table rows (includeObject=Object).
+    assert.equal(only(await pilot.k(['get', 'cm', '-n', ns, '-l', '!nothing', '--sort-by=.data.num', '-o', 'name'])),
+      'configmap/c5\nconfigmap/c4\nconfigmap/c3\nconfigmap/c2\nconfigmap/c1\n');
+    const sortedTable = parseTable(await pilot.k(['get', 'cm', '-n', ns, '-l', '!nothing', '--sort-by=.data.num']));
+    assert.deepEqual(sortedTable.rows.map((r) => r.NAME).filter((n) => n !== 'kube-root-ca.crt'), ['c5', 'c4', 'c3', 'c2', 'c1']);
   });
 
   test('a namespace can be created from YAML and listed', async () => {

@@ -47,3 +47,4 @@ export function sqlitePath(url: URL): string {
 
 registerDriver('memory', async () => (await import('./drivers/memory.ts')).openMemoryStore());
 registerDriver('sqlite', async (url) => (await import('./drivers/sqlite.ts')).openSqliteStore(sqlitePath(url)));
+for (const scheme of ['etcd', 'etcds']) registerDriver(scheme, async (url) => (await import('./drivers/etcd.ts')).openEtcdStore(url));
