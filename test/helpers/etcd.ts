@@ -192,6 +192,7 @@ function healthy(port: number): Promise<boolean> {
 export class EtcdPool {
   #spare?: Promise<EtcdServer>;
   readonly #taken = new Set<EtcdServer>();
+  readonly #releasing = new Set<Promise<void>>();
 
   async take(): Promise<EtcdServer> {
     const next = this.#spare ?? EtcdServer.start();
@@ -202,16 +203,19 @@ export class EtcdPool {
     return server;
   }
 
-  /** Disposes of `server` (taken from this pool). */
-  async release(server: EtcdServer): Promise<void> {
-    this.#taken.delete(server);
-    await server.dispose();
+  /** Disposes of `server` (taken from this pool); dispose() waits for it too. */
+  release(server: EtcdServer): Promise<void> {
+    if (!this.#taken.delete(server)) return Promise.resolve();
+    const done = server.dispose().finally(() => this.#releasing.delete(done));
+    this.#releasing.add(done);
+    return done;
   }
 
   async dispose(): Promise<void> {
     const spare = this.#spare;
     this.#spare = undefined;
     await Promise.all([...this.#taken].map((s) => this.release(s)));
+    await Promise.all(this.#releasing);
     if (spare) await spare.then((s) => s.dispose(), () => undefined);
   }
 }

@@ -96,19 +96,24 @@ export class EtcdStore implements Store {
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     const at = opts.atRevision;
     if (at !== undefined) checkRevisionArg('revision', at);
+    const range = this.#range(prefix);
     const start = listStart(prefix, opts.continueAfter);
-    const startKey = start.inclusive ? this.#key(start.key) : Buffer.concat([this.#key(start.key), ZERO]);
-    const end = rangeEnd(this.#key(prefix));
+    let key = range.key;
+    if (!start.inclusive) {
+      // Strictly after the continue key: the smallest key greater is key + "\0".
+      const after = Buffer.concat([this.#root, Buffer.from(start.key, 'utf8'), ZERO]);
+      if (Buffer.compare(after, key) > 0) key = after;
+    }
     const req: RangeRequestMsg = {
-      key: startKey.length > 0 ? startKey : ZERO,
-      range_end: end,
+      key,
+      range_end: range.end,
       limit: opts.limit && opts.limit > 0 ? opts.limit : 0,
       // Always an explicit revision (0 would mean "current" to etcd, and Store 0 is etcd 1).
       ...(at !== undefined ? { revision: toEtcd(at) } : {}),
     };
     // A start at or past the end (a continue key beyond the prefix) is an empty
     // page; a probe still checks the revision and reads the head.
-    const empty = end !== ZERO && Buffer.compare(req.key, end) >= 0;
+    const empty = range.end !== ZERO && Buffer.compare(key, range.end) >= 0;
     let res;
     try {
       res = await this.#call(() => this.#client.range(empty ? { key: this.#probeKey, count_only: true, revision: req.revision } : req));
@@ -121,8 +126,8 @@ export class EtcdStore implements Store {
   }
 
   async count(prefix: string): Promise<number> {
-    const key = this.#key(prefix);
-    const res = await this.#call(() => this.#client.range({ key: key.length > 0 ? key : ZERO, range_end: rangeEnd(key), count_only: true }));
+    const { key, end } = this.#range(prefix);
+    const res = await this.#call(() => this.#client.range({ key, range_end: end, count_only: true }));
     return res.count;
   }
 
@@ -240,8 +245,8 @@ export class EtcdStore implements Store {
     checkRevisionArg('revision', fromRevision);
     this.#open();
     if (signal.aborted) return;
-    const key = this.#key(prefix);
-    const create = { key: key.length > 0 ? key : ZERO, range_end: rangeEnd(key), prev_kv: true };
+    const { key, end } = this.#range(prefix);
+    const create = { key, range_end: end, prev_kv: true };
     let after = fromRevision;
     let call: WatchCall | undefined;
     let wake: (() => void) | undefined;
@@ -322,9 +327,27 @@ export class EtcdStore implements Store {
 
   // --- helpers ---------------------------------------------------------------
 
+  /**
+   * The etcd key of a Store key. Under a key prefix (the URL's path) Store keys
+   * must start with "/", so that the prefix "/a" can never reach into "/ab".
+   */
   #key(key: string): Buffer {
     const k = Buffer.from(key, 'utf8');
-    return this.#root.length > 0 ? Buffer.concat([this.#root, k]) : k;
+    if (this.#root.length === 0) return k;
+    if (!key.startsWith('/')) throw new RangeError(`key "${key}" does not start with "/" (required under a key prefix)`);
+    return Buffer.concat([this.#root, k]);
+  }
+
+  /** The etcd key range [key, end) holding the Store keys that start with `prefix`. */
+  #range(prefix: string): { key: Buffer; end: Buffer } {
+    if (this.#root.length > 0 && !prefix.startsWith('/')) {
+      // No key under a key prefix starts with anything but "/": a range holding
+      // only the never-written probe key matches nothing, as it should.
+      if (prefix !== '') return { key: this.#probeKey, end: Buffer.concat([this.#probeKey, ZERO]) };
+      prefix = '/';
+    }
+    const key = this.#key(prefix);
+    return { key: key.length > 0 ? key : ZERO, end: rangeEnd(key) };
   }
 
   #unkey(key: Buffer): string {
