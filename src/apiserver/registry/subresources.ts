@@ -17,7 +17,8 @@ export function toScale(obj: Obj): Obj {
   return {
     kind: 'Scale', apiVersion: 'autoscaling/v1',
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
-    spec: { replicas: obj.spec?.replicas ?? 0 },
+    // replicas is omitempty upstream: 0 is left out.
+    spec: obj.spec?.replicas ? { replicas: obj.spec.replicas } : {},
     status: { replicas: obj.status?.replicas ?? 0, ...(selector ? { selector } : {}) },
   };
 }

@@ -228,6 +228,24 @@ export class EtcdClient {
     return this.#unary('Compact', this.#kv.Compact, { revision, physical: false });
   }
 
+  /**
+   * Resolves once etcd answers a read. Unlike the other calls it does not wait
+   * quietly for a connection: it retries failed attempts until `timeoutMs`, so the
+   * error it ends with says why connecting failed (refused, TLS, …).
+   */
+  async ping(key: Uint8Array, timeoutMs = this.#timeoutMs): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.#unary('Range', this.#kv.Range, { key, count_only: true }, { waitForReady: false, deadline });
+        return;
+      } catch (err) {
+        if (!isTransient(err) || Date.now() + 100 >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
   /** Opens a watch stream. It waits for a connection, so it survives etcd being briefly away. */
   watch(): WatchCall {
     return this.#watch.Watch(new grpc.Metadata({ waitForReady: true }));
@@ -238,12 +256,13 @@ export class EtcdClient {
     this.#kv.close();
   }
 
-  #unary<Req, Res>(method: string, fn: Unary<Req, Res>, req: Req): Promise<Res> {
+  #unary<Req, Res>(method: string, fn: Unary<Req, Res>, req: Req, opts: { waitForReady?: boolean; deadline?: number } = {}): Promise<Res> {
     return new Promise((resolve, reject) => {
       // waitForReady: a call made while etcd restarts waits for it (up to the deadline)
       // instead of failing at once; a request is only sent once connected, so this
       // never applies a write twice.
-      fn.call(this.#kv, req, new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + this.#timeoutMs }, (err, res) => {
+      const md = new grpc.Metadata({ waitForReady: opts.waitForReady ?? true });
+      fn.call(this.#kv, req, md, { deadline: opts.deadline ?? Date.now() + this.#timeoutMs }, (err, res) => {
         if (err) reject(new EtcdRpcError(err.code, err.details, method));
         else resolve(res!);
       });

@@ -220,6 +220,11 @@ export class EtcdStore implements Store {
     return toStore(res.header.revision);
   }
 
+  /** Resolves once etcd answers; fails saying why connecting failed (see EtcdClient.ping). */
+  async ping(timeoutMs?: number): Promise<void> {
+    await this.#call(() => this.#client.ping(this.#probeKey, timeoutMs));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -234,20 +239,25 @@ export class EtcdStore implements Store {
    * One etcd watch stream, reopened from the last delivered revision if the
    * connection drops (an etcd restart), for up to watchRetryMs of failures.
    *
-   * The stream starts one revision early, at the etcd revision of `after` itself
-   * (not after + 1), and that revision's event is skipped. etcd refuses a start
-   * below its compacted revision; starting one early makes that refusal coincide
-   * exactly with the Store's rule (Compacted when fromRevision < compacted revision).
-   * Starting at after + 1 would let a watch from compacted - 1 through, with the
-   * previous value of its first event already gone.
+   * Where the stream starts decides which compaction etcd reports. The Store's
+   * rule is: Compacted when fromRevision < the compacted revision. etcd refuses
+   * a start revision below its compacted revision, so a stream that starts at
+   * the etcd revision of `after` itself (one early, skipping that revision's
+   * event) is refused exactly when the Store's rule says. But etcd serves a
+   * stream that starts at or below its head from history, in a loop that runs
+   * every 100 ms, which would delay a watch started at the head (the usual case)
+   * by up to 100 ms. So a stream first starts where events are wanted (after + 1,
+   * served live at once); its "created" answer carries etcd's head revision, and
+   * if `after` is below it the stream is reopened one early. At or above the
+   * head, compaction cannot have passed `after`.
    */
   async *#follow(prefix: string, fromRevision: Revision, signal: AbortSignal): AsyncGenerator<StoreEvent, void, undefined> {
     checkRevisionArg('revision', fromRevision);
     this.#open();
     if (signal.aborted) return;
     const { key, end } = this.#range(prefix);
-    const create = { key, range_end: end, prev_kv: true };
     let after = fromRevision;
+    let fromHistory = false;
     let call: WatchCall | undefined;
     let wake: (() => void) | undefined;
     const onAbort = (): void => { call?.cancel(); wake?.(); };
@@ -259,8 +269,10 @@ export class EtcdStore implements Store {
         call = this.#client.watch();
         this.#watches.add(call);
         let failure: unknown;
+        let reopen = false;
         try {
-          call.write({ create_request: { ...create, start_revision: toEtcd(after) } });
+          const start = fromHistory ? toEtcd(after) : toEtcd(after) + 1;
+          call.write({ create_request: { key, range_end: end, start_revision: start, prev_kv: true } });
           for await (const res of call as AsyncIterable<WatchResponseMsg>) {
             failingSince = undefined;
             backoffMs = 50;
@@ -269,6 +281,10 @@ export class EtcdStore implements Store {
               throw compacted(after, toStore(res.compact_revision));
             }
             if (res.canceled) throw new Error(`etcd canceled the watch on "${prefix}": ${res.cancel_reason || 'no reason given'}`);
+            if (res.created && !fromHistory && res.header && after < toStore(res.header.revision)) {
+              fromHistory = reopen = true;
+              break;
+            }
             for (const ev of res.events) {
               const event = await this.#toEvent(ev, after);
               if (!event) continue;
@@ -277,7 +293,7 @@ export class EtcdStore implements Store {
               if (signal.aborted) return;
             }
           }
-          failure = new Error(`etcd ended the watch stream on "${prefix}"`);
+          if (!reopen) failure = new Error(`etcd ended the watch stream on "${prefix}"`);
         } catch (err) {
           if (signal.aborted) return;
           if (this.#closed) throw closed();
@@ -290,6 +306,8 @@ export class EtcdStore implements Store {
         }
         if (signal.aborted) return;
         if (this.#closed) throw closed();
+        if (reopen) continue;
+        fromHistory = false; // the next "created" answer tells afresh
         failingSince ??= Date.now();
         if (Date.now() - failingSince > this.#watchRetryMs) throw failure;
         await new Promise<void>((resolve) => {
@@ -423,7 +441,7 @@ export async function openEtcdStore(url: string | URL, opts: EtcdStoreOptions = 
   const client = await EtcdClient.connect(cfg, opts);
   const store = new EtcdStore(client, cfg.prefix, opts);
   try {
-    await store.currentRevision();
+    await store.ping();
   } catch (err) {
     await store.close();
     const where = cfg.endpoints.map((e) => `${e.host}:${e.port}`).join(',');

@@ -3,10 +3,12 @@
 
 import type { Strategy } from '../strategy.ts';
 import type { Obj } from '../codec.ts';
+import { admitPodCreate } from '../../admission/pods.ts';
 
 export const podStrategy: Strategy = {
   prepareForCreate(pod) {
     pod.status = { phase: 'Pending', qosClass: qosClass(pod) };
+    admitPodCreate(pod);
   },
   gracePeriod(pod, opts) {
     if (!pod.spec?.nodeName) return undefined;

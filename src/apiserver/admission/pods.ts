@@ -1,0 +1,25 @@
+// What upstream's default admission plugins add to every new pod:
+// ServiceAccount (the `default` account when none is named) and
+// DefaultTolerationSeconds (tolerate not-ready/unreachable nodes for 300 s, so
+// node failure evicts pods after five minutes).
+// (The kube-api-access token volume comes with service-account tokens.)
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const DEFAULT_TOLERATION_SECONDS = 300;
+const NODE_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
+
+export function admitPodCreate(pod: Obj): void {
+  const spec = pod.spec ?? (pod.spec = {});
+  if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || 'default';
+  // The deprecated alias mirrors the real field, as upstream returns it.
+  spec.serviceAccount = spec.serviceAccountName;
+
+  const tolerations = (spec.tolerations ?? []) as Obj[];
+  for (const key of NODE_TAINTS) {
+    // Any NoExecute (or any-effect) toleration of the key, or of every key, counts.
+    const covered = tolerations.some((t) => (!t.effect || t.effect === 'NoExecute') && (t.key === key || (!t.key && t.operator === 'Exists')));
+    if (!covered) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+  }
+  spec.tolerations = tolerations;
+}
