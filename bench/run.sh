@@ -4,3 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 node --import tsx bench/api.ts "$@"
 node --import tsx bench/store-sqlite.ts
+node --import tsx bench/store-etcd.ts

@@ -52,4 +52,16 @@ void describe('openStore', () => {
     assert.equal(seen?.host, 'host:1234');
     await s.close();
   });
+
+  void it('passes URLs the URL parser refuses (endpoint lists) to the driver as text', async () => {
+    let got: { url?: URL; raw?: string } = {};
+    registerDriver('fakelist', async (url, raw) => {
+      got = { url, raw };
+      return new MemoryStore();
+    });
+    const s = await openStore('fakelist://10.0.0.1:2379,10.0.0.2:2379');
+    assert.equal(got.url, undefined);
+    assert.equal(got.raw, 'fakelist://10.0.0.1:2379,10.0.0.2:2379');
+    await s.close();
+  });
 });

@@ -1,5 +1,5 @@
 // Opening a store from a URL. Drivers register by scheme, so the server takes a
-// single --storage flag and a new backend (etcd) plugs in without touching it:
+// single --datastore flag and a new backend (etcd) plugs in without touching it:
 //
 //   sqlite:///var/lib/pilot/state.db   absolute path (parent directories created)
 //   sqlite://data/state.db             relative to the working directory
@@ -22,19 +22,22 @@ export function registerDriver(scheme: string, factory: StoreFactory): void {
 }
 
 export async function openStore(url: string): Promise<Store> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`invalid storage URL "${url}": expected e.g. sqlite:///var/lib/pilot/state.db or memory://`);
-  }
-  const scheme = parsed.protocol.slice(0, -1);
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url);
+  if (!m) throw new Error(`invalid storage URL "${url}": expected e.g. sqlite:///var/lib/pilot/state.db or memory://`);
+  const scheme = m[1].toLowerCase();
   const factory = drivers.get(scheme);
   if (!factory) {
     const known = [...drivers.keys()].sort().map((s) => `${s}://`).join(', ');
     throw new Error(`unknown storage scheme "${scheme}:" in "${url}" (known: ${known})`);
   }
-  return factory(parsed);
+  let parsed: URL | undefined;
+  try { parsed = new URL(url); } catch { parsed = undefined; }
+  return factory(parsed, url);
+}
+
+function requireUrl(url: URL | undefined, raw: string): URL {
+  if (!url) throw new Error(`invalid storage URL "${raw}": expected e.g. sqlite:///var/lib/pilot/state.db or memory://`);
+  return url;
 }
 
 /** The file a sqlite: URL names; see the table at the top of this file. */
@@ -46,5 +49,6 @@ export function sqlitePath(url: URL): string {
 }
 
 registerDriver('memory', async () => (await import('./drivers/memory.ts')).openMemoryStore());
-registerDriver('sqlite', async (url) => (await import('./drivers/sqlite.ts')).openSqliteStore(sqlitePath(url)));
-for (const scheme of ['etcd', 'etcds']) registerDriver(scheme, async (url) => (await import('./drivers/etcd.ts')).openEtcdStore(url));
+registerDriver('sqlite', async (url, raw) => (await import('./drivers/sqlite.ts')).openSqliteStore(sqlitePath(requireUrl(url, raw))));
+// etcd URLs may list several endpoints, which URL cannot parse: the driver reads the raw text.
+for (const scheme of ['etcd', 'etcds']) registerDriver(scheme, async (_url, raw) => (await import('./drivers/etcd.ts')).openEtcdStore(raw));

@@ -83,4 +83,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type StoreFactory = (url: URL) => Promise<Store>;
+/** `url` is parsed when the WHATWG parser accepts it; `raw` is always the text given
+ *  (etcd's `etcd://h1:2379,h2:2379` lists are not valid URLs). */
+export type StoreFactory = (url: URL | undefined, raw: string) => Promise<Store>;

@@ -108,7 +108,7 @@ export class EtcdStore implements Store {
       key,
       range_end: range.end,
       limit: opts.limit && opts.limit > 0 ? opts.limit : 0,
-      // Always an explicit revision (0 would mean "current" to etcd, and Store 0 is etcd 1).
+      // Store revision 0 is etcd revision 1, never etcd's 0, which means "current".
       ...(at !== undefined ? { revision: toEtcd(at) } : {}),
     };
     // A start at or past the end (a continue key beyond the prefix) is an empty

@@ -1,0 +1,38 @@
+// A token bucket (client-go's flowcontrol): `burst` requests at once, then
+// `qps` a second on average. It keeps one busy controller from flooding the API
+// server; the defaults are generous so it only bites on runaway loops.
+
+import { realClock, sleep, type Clock } from '../base/clock.ts';
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  /** Callers already promised a token, so waits queue up in order. */
+  private reserved = 0;
+
+  constructor(private readonly qps: number, private readonly burst: number, private readonly clock: Clock = realClock) {
+    this.tokens = burst;
+    this.last = clock.now();
+  }
+
+  /** Unlimited when qps is 0, negative or Infinity. */
+  get unlimited(): boolean { return !(this.qps > 0 && Number.isFinite(this.qps)); }
+
+  /** Resolves when the caller may send one request; early (unblocked) if `signal` aborts. */
+  async take(signal?: AbortSignal): Promise<void> {
+    if (this.unlimited) return;
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.last = now;
+    this.tokens -= 1;
+    if (this.tokens >= 0) return;
+    // In debt: wait until the refill covers this request's share of the debt.
+    const waitMs = (-this.tokens / this.qps) * 1000;
+    this.reserved++;
+    try {
+      await sleep(this.clock, waitMs, signal);
+    } finally {
+      this.reserved--;
+    }
+  }
+}
