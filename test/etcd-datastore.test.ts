@@ -1,0 +1,39 @@
+// `pilot server --datastore etcd://…`: the same API on etcd, and a restart of
+// the server keeps every object, since etcd holds them.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pilot } from './helpers/pilot.ts';
+import { EtcdServer } from './helpers/etcd.ts';
+
+let etcd: EtcdServer;
+let pilot: Pilot;
+
+before(async () => {
+  etcd = await EtcdServer.start();
+  pilot = await new Pilot({ datastore: etcd.url }).start();
+});
+after(async () => {
+  await pilot?.dispose();
+  await etcd?.dispose();
+});
+
+test('kubectl works against a server on etcd, and objects outlive the server', async () => {
+  await pilot.k(['create', 'namespace', 'on-etcd']);
+  await pilot.k(['create', 'configmap', 'c1', '-n', 'on-etcd', '--from-literal=k=v']);
+  const before = await pilot.json(['get', 'cm', 'c1', '-n', 'on-etcd']);
+  assert.equal(before.data.k, 'v');
+
+  const w = await pilot.kubectl(['get', 'cm', '-n', 'on-etcd', '-o', 'name']);
+  assert.equal(w.stdout.trim(), 'configmap/c1');
+
+  await pilot.restart(true);
+  const afterRestart = await pilot.json(['get', 'cm', 'c1', '-n', 'on-etcd']);
+  assert.equal(afterRestart.metadata.uid, before.metadata.uid);
+  assert.equal(afterRestart.metadata.resourceVersion, before.metadata.resourceVersion);
+
+  await pilot.k(['patch', 'cm', 'c1', '-n', 'on-etcd', '--type=merge', '-p', '{"data":{"k":"w"}}']);
+  const patched = await pilot.json(['get', 'cm', 'c1', '-n', 'on-etcd']);
+  assert.equal(patched.data.k, 'w');
+  assert.ok(Number(patched.metadata.resourceVersion) > Number(before.metadata.resourceVersion));
+});
