@@ -2,6 +2,7 @@
 
 import { Command, Option } from 'commander';
 import { DEFAULTS, defaultDataDir, startServer } from '../server/server.ts';
+import { readTokenFile } from '../server/cluster-bootstrap.ts';
 
 const program = new Command();
 program.name('pilot').description('Kubernetes, written in TypeScript').showHelpAfterError();
@@ -12,23 +13,29 @@ program.command('server')
   .option('--secure-port <port>', 'HTTPS port of the API', String(DEFAULTS.securePort))
   .option('--bind-address <addr>', 'address to listen on', DEFAULTS.bindAddress)
   .option('--datastore <url>', 'sqlite:///path/state.db (default: <data-dir>/state.db), etcd://host:port[,host:port…][?ca=&cert=&key=], or memory://')
+  .addOption(new Option('--token <secret>', 'cluster token: servers on one datastore given the same token share its CA and keys (high availability)').env('PILOT_TOKEN'))
+  .option('--token-file <file>', 'read the cluster token from the first line of this file')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
   .option('--service-cluster-ip-range <cidr>', 'Service IP range', DEFAULTS.serviceCidr)
   .option('--service-node-port-range <range>', 'NodePort range', DEFAULTS.nodePortRange.join('-'))
   .option('--compaction-retain <revisions>', 'revisions of history kept for watches', String(DEFAULTS.compactionRetainRevisions))
   .option('--compaction-interval <duration-ms>', 'milliseconds between compactions', String(DEFAULTS.compactionIntervalMs))
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default(process.env.PILOT_LOG_LEVEL ?? DEFAULTS.logLevel))
-  .action(async (o: Record<string, string>) => {
+  .action(async (o: Record<string, string | undefined>, cmd: Command) => {
     const range = o.serviceNodePortRange.split('-').map(Number) as [number, number];
     const port = Number(o.securePort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --secure-port ${o.securePort}`);
     const compactionIntervalMs = Number(o.compactionInterval);
     if (!Number.isInteger(compactionIntervalMs) || compactionIntervalMs <= 0) throw new Error(`invalid --compaction-interval ${o.compactionInterval}`);
     if (range.length !== 2 || range.some((n) => !Number.isInteger(n)) || range[0] > range[1]) throw new Error(`invalid --service-node-port-range ${o.serviceNodePortRange}`);
+    // PILOT_TOKEN in the environment yields to --token-file; two flags on one command line are a mistake.
+    if (cmd.getOptionValueSource('token') === 'cli' && o.tokenFile !== undefined) throw new Error('give --token or --token-file, not both');
+    const token = o.tokenFile !== undefined ? readTokenFile(o.tokenFile) : o.token;
+    if (token !== undefined && token.trim() === '') throw new Error('--token must not be empty');
     const srv = await startServer({
       ...DEFAULTS,
       dataDir: o.dataDir, securePort: port, bindAddress: o.bindAddress, datastore: o.datastore,
-      tokenAuthFile: o.tokenAuthFile, serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
+      tokenAuthFile: o.tokenAuthFile, token, serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
       compactionRetainRevisions: Number(o.compactionRetain), compactionIntervalMs, logLevel: o.logLevel,
     });
     process.stdout.write(`Pilot API server listening on ${srv.url}\n  export KUBECONFIG=${srv.kubeconfigPath}\n`);

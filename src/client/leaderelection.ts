@@ -128,7 +128,9 @@ export class LeaderElector {
         .catch((err: unknown) => { this.logger.warn({ err, lock: this.cfg.lock.describe() }, 'onStartedLeading failed'); });
       const lost = await this.renewUntilLost(signal);
       lead.abort();
-      await Promise.race([work, sleep(this.clock, this.renewMs)]);
+      const grace = new AbortController();
+      await Promise.race([work, sleep(this.clock, this.renewMs, grace.signal)]);
+      grace.abort();
       if (!lost && this.cfg.releaseOnCancel !== false) await this.release();
     } finally {
       lead.abort();

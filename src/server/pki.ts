@@ -24,6 +24,30 @@ export type Pki = {
   dir: string;
 };
 
+/**
+ * What every server of one cluster must hold alike: the CA that signs (and verifies)
+ * every certificate, and the key pair that signs (and verifies) service-account tokens.
+ */
+export interface ClusterSecrets {
+  caCertPem: string; caKeyPem: string;
+  /** PKCS#8 PEM, ECDSA P-256; the public half is derived from it. */
+  saPrivateKeyPem: string;
+}
+
+/**
+ * Where several servers of one cluster keep their ClusterSecrets (the datastore,
+ * encrypted: see cluster-bootstrap.ts). With one, ensurePki takes the CA and the
+ * service-account keys from it and only issues this server's own leaf certificates.
+ */
+export interface SharedSecrets {
+  /** The stored secrets, or undefined when none are stored yet. Must throw, never
+   *  return undefined, when secrets are stored but cannot be read (a wrong token). */
+  load(): Promise<ClusterSecrets | undefined>;
+  /** Stores `secrets` if none are stored yet (create-if-absent); returns whichever
+   *  secrets are stored afterwards — another server's when it got there first. */
+  publish(secrets: ClusterSecrets): Promise<ClusterSecrets>;
+}
+
 export interface ClientCertRequest {
   /** Becomes the user name, e.g. "admin" or "system:node:worker-1". */
   cn: string;
@@ -56,15 +80,39 @@ const FILES = {
  * re-issues what is missing, not signed by the current CA, close to expiry, or (for
  * the serving certificate) not covering every requested host name and address.
  */
-export async function ensurePki(dataDir: string, opts: { hosts: string[]; ips: string[] }): Promise<Pki> {
+export async function ensurePki(dataDir: string, opts: {
+  hosts: string[]; ips: string[];
+  /** Several servers, one cluster: the CA and service-account keys come from (or, at the
+   *  cluster's first start, go to) this source; the local files become copies of them. */
+  shared?: SharedSecrets;
+}): Promise<Pki> {
   const dir = path.join(dataDir, 'tls');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = (name: string): string => path.join(dir, name);
 
-  // --- CA -------------------------------------------------------------------
+  // --- CA and service-account keys --------------------------------------------
   let caCertPem = readIfExists(file(FILES.caCert));
   let caKeyPem = readIfExists(file(FILES.caKey));
-  if (!caCertPem || !caKeyPem || !isUsableCa(caCertPem, caKeyPem)) {
+  let saPrivateKeyPem = readIfExists(file(FILES.saKey));
+  if (opts.shared) {
+    let secrets = await opts.shared.load();
+    if (!secrets) {
+      // The cluster's first server. A usable local CA (a single server being turned into
+      // the first of several) becomes the cluster's, so its kubeconfigs keep working.
+      const ca = caCertPem && caKeyPem && isUsableCa(caCertPem, caKeyPem)
+        ? { certPem: caCertPem, keyPem: caKeyPem } : await createCa();
+      secrets = await opts.shared.publish({
+        caCertPem: ca.certPem, caKeyPem: ca.keyPem,
+        saPrivateKeyPem: saPrivateKeyPem && isEcP256PrivateKey(saPrivateKeyPem) ? saPrivateKeyPem : newSaKey(),
+      });
+    }
+    checkSharedSecrets(secrets);
+    ({ caCertPem, caKeyPem, saPrivateKeyPem } = secrets);
+    // Local copies, for people and tools that look in tls/; the shared ones rule.
+    writeIfChanged(file(FILES.caKey), caKeyPem, 0o600);
+    writeIfChanged(file(FILES.caCert), caCertPem, 0o644);
+    writeIfChanged(file(FILES.saKey), saPrivateKeyPem, 0o600);
+  } else if (!caCertPem || !caKeyPem || !isUsableCa(caCertPem, caKeyPem)) {
     const ca = await createCa();
     caCertPem = ca.certPem; caKeyPem = ca.keyPem;
     writeAtomic(file(FILES.caKey), caKeyPem, 0o600);
@@ -101,16 +149,11 @@ export async function ensurePki(dataDir: string, opts: { hosts: string[]; ips: s
 
   // --- service-account signing keys ------------------------------------------
   // Independent of the CA: tokens already handed out stay valid across CA re-creation.
-  let saPrivateKeyPem = readIfExists(file(FILES.saKey));
-  let saPublicKeyPem: string;
-  if (saPrivateKeyPem && isEcP256PrivateKey(saPrivateKeyPem)) {
-    saPublicKeyPem = crypto.createPublicKey(saPrivateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
-  } else {
-    const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    saPrivateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    saPublicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  if (!saPrivateKeyPem || !isEcP256PrivateKey(saPrivateKeyPem)) {
+    saPrivateKeyPem = newSaKey();
     writeAtomic(file(FILES.saKey), saPrivateKeyPem, 0o600);
   }
+  const saPublicKeyPem = crypto.createPublicKey(saPrivateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
   if (readIfExists(file(FILES.saPub)) !== saPublicKeyPem) writeAtomic(file(FILES.saPub), saPublicKeyPem, 0o644);
 
   return { caCertPem, caKeyPem, servingCertPem, servingKeyPem, adminCertPem, adminKeyPem, saPublicKeyPem, saPrivateKeyPem, dir };
@@ -237,6 +280,23 @@ function randomSerial(): string {
   return b.toString('hex');
 }
 
+function newSaKey(): string {
+  const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** Shared secrets are used as they are (another server made them): refuse, rather than
+ *  replace, ones this server cannot use. */
+function checkSharedSecrets(s: ClusterSecrets): void {
+  let ca: crypto.X509Certificate;
+  try { ca = new crypto.X509Certificate(s.caCertPem); } catch {
+    throw new Error('the cluster CA certificate in the shared bootstrap data is not a valid certificate');
+  }
+  if (!ca.ca || !keyMatchesCert(ca, s.caKeyPem)) throw new Error('the cluster CA in the shared bootstrap data is not a CA with its key');
+  if (Date.parse(ca.validTo) <= Date.now()) throw new Error(`the cluster CA in the shared bootstrap data expired on ${ca.validTo}`);
+  if (!isEcP256PrivateKey(s.saPrivateKeyPem)) throw new Error('the service-account key in the shared bootstrap data is not an ECDSA P-256 private key');
+}
+
 function isEcP256PrivateKey(pem: string): boolean {
   try {
     const k = crypto.createPrivateKey(pem);
@@ -329,6 +389,10 @@ function readIfExists(p: string): string | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+function writeIfChanged(p: string, data: string, mode: number): void {
+  if (readIfExists(p) !== data) writeAtomic(p, data, mode);
 }
 
 /** Write-then-rename, so a crash never leaves half a key; mode set before any byte lands. */

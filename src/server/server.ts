@@ -1,5 +1,7 @@
-// Wires the control plane together: PKI → store → registry → bootstrap
+// Wires the control plane together: store → PKI → registry → bootstrap
 // objects → HTTPS listener → admin kubeconfig. One owner disposes of all of it.
+// The store comes first because, with a cluster token, the CA lives in it
+// (cluster-bootstrap.ts): several servers on one datastore share it.
 
 import * as fs from 'node:fs';
 import * as https from 'node:https';
@@ -14,6 +16,7 @@ import { Registry } from '../apiserver/registry/registry.ts';
 import { createAuthenticator } from '../apiserver/auth/authn.ts';
 import { createApiHandler } from '../apiserver/http/handler.ts';
 import { ensurePki, type Pki } from './pki.ts';
+import { refuseUnsharedStart, storeSharedSecrets } from './cluster-bootstrap.ts';
 import { writeAdminKubeconfig } from './kubeconfig.ts';
 import { bootstrapCluster } from './bootstrap.ts';
 import { versionInfo } from './version.ts';
@@ -26,6 +29,9 @@ export interface ServerConfig {
   /** Default: sqlite://<dataDir>/state.db */
   datastore?: string;
   tokenAuthFile?: string;
+  /** The cluster token: shares the CA and service-account keys through the datastore,
+   *  so that several servers on it serve one cluster (cluster-bootstrap.ts). */
+  token?: string;
   serviceCidr: string;
   nodePortRange: [number, number];
   /** Revisions of history kept for watches (older ones answer 410). */
@@ -67,10 +73,14 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const logger = pino({ level: cfg.logLevel, base: { component: 'apiserver' } }, pino.destination(2));
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const host = clientHost(cfg.bindAddress);
-  const pki = await ensurePki(cfg.dataDir, { hosts: [], ips: host === '127.0.0.1' ? [] : [host] });
   const store = await openStore(cfg.datastore ?? `sqlite://${path.join(cfg.dataDir, 'state.db')}`);
   const disposers: (() => Promise<void> | void)[] = [() => store.close()];
   try {
+    if (cfg.token === undefined) await refuseUnsharedStart(store);
+    const pki = await ensurePki(cfg.dataDir, {
+      hosts: [], ips: host === '127.0.0.1' ? [] : [host],
+      shared: cfg.token !== undefined ? storeSharedSecrets(store, cfg.token) : undefined,
+    });
     const compactor = startCompactor(store, { intervalMs: cfg.compactionIntervalMs, retainRevisions: cfg.compactionRetainRevisions });
     disposers.unshift(() => compactor.stop());
     const registry = new Registry(store, { serviceCidr: cfg.serviceCidr, nodePortRange: cfg.nodePortRange });

@@ -27,7 +27,7 @@ export class Registry implements NamespaceLookup {
   readonly serviceAllocators: ServiceAllocators;
 
   constructor(readonly store: Store, opts: RegistryOptions) {
-    this.serviceAllocators = new ServiceAllocators(opts.serviceCidr, opts.nodePortRange);
+    this.serviceAllocators = new ServiceAllocators(store, opts.serviceCidr, opts.nodePortRange);
     for (const info of RESOURCES) {
       if (VIRTUAL.has(`${info.group}/${info.plural}`)) continue;
       const rest = new ResourceREST(info, strategyFor(info, { serviceAllocators: this.serviceAllocators }), store, this, storageFormFor(info));
@@ -35,11 +35,11 @@ export class Registry implements NamespaceLookup {
     }
   }
 
-  /** Rebuild in-memory state (allocations) from the store. */
+  /** Check the store's allocations against the stored Services. */
   async start(): Promise<void> {
     const svc = this.rest('', 'v1', 'services')!;
     const list = await this.store.list(svc.prefix);
-    for (const kv of list.items) this.serviceAllocators.restore(decodeKV(kv));
+    await this.serviceAllocators.repair(list.items.map(decodeKV));
   }
 
   /** Stops the watch caches (before the store closes). */

@@ -114,7 +114,7 @@ export class ResourceREST {
     try {
       this.throwIfInvalid(obj, [...validateCreate(this.info, obj), ...(this.strategy.validate?.(obj) ?? [])]);
     } catch (e) {
-      this.strategy.rollback?.(obj, undefined);
+      await this.strategy.rollback?.(obj, undefined);
       throw e;
     }
     this.recordManager(undefined, obj, ctx, '');
@@ -123,7 +123,7 @@ export class ResourceREST {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) await this.strategy.beforeCreate?.(obj, ctx);
       if (ctx.dryRun) {
-        this.strategy.rollback?.(obj, undefined);
+        await this.strategy.rollback?.(obj, undefined);
         // A dry run still reports AlreadyExists like the real write would.
         if (await this.getKV(ns, obj.metadata.name as string)) throw ApiError.alreadyExists(qualifiedName(this.info), obj.metadata.name as string, this.info.group);
         return obj;
@@ -132,7 +132,7 @@ export class ResourceREST {
         const kv = await this.store.create(this.key(ns, obj.metadata.name as string), this.encode(obj));
         return withResourceVersion(obj, kv.modRevision);
       } catch (e) {
-        this.strategy.rollback?.(obj, undefined);
+        await this.strategy.rollback?.(obj, undefined);
         if (e instanceof StoreError && e.code === 'KeyExists' && body.metadata?.generateName && !body.metadata?.name && attempt < 8) {
           obj.metadata.name = generateName(String(body.metadata.generateName));
           continue;
@@ -230,23 +230,23 @@ export class ResourceREST {
         const errs = subresource === '' || subresource === 'scale'
           ? [...validateUpdate(this.info, obj, old), ...(this.strategy.validateUpdate?.(obj, old) ?? [])]
           : validateUpdate(this.info, obj, old);
-        if (errs.length && allocated) this.strategy.rollback?.(obj, old);
+        if (errs.length && allocated) await this.strategy.rollback?.(obj, old);
         this.throwIfInvalid(obj, errs);
       }
 
       if (!op.managedByApply) this.recordManager(old, obj, ctx, subresource);
       if (semanticallyEqual(obj, old)) {
-        if (allocated) this.strategy.rollback?.(obj, old);
+        if (allocated) await this.strategy.rollback?.(obj, old);
         return { obj: old, created: false };
       }
 
       // The last finalizer gone from an object being deleted: it is removed now.
       if (this.readyToRemove(obj)) {
-        if (allocated) this.strategy.rollback?.(obj, old);
+        if (allocated) await this.strategy.rollback?.(obj, old);
         if (ctx.dryRun) return { obj, created: false };
         try {
           const gone = await this.store.delete(kv.key, kv.modRevision);
-          this.strategy.afterDelete?.(old);
+          await this.strategy.afterDelete?.(old);
           return { obj: withResourceVersion(obj, gone.modRevision), created: false };
         } catch (e) {
           if (e instanceof StoreError && e.code === 'Conflict' && !precondition) continue;
@@ -255,15 +255,15 @@ export class ResourceREST {
       }
 
       if (ctx.dryRun) {
-        if (allocated) this.strategy.rollback?.(obj, old);
+        if (allocated) await this.strategy.rollback?.(obj, old);
         return { obj: withResourceVersion(obj, kv.modRevision), created: false };
       }
       try {
         const written = await this.store.update(kv.key, this.encode(obj), kv.modRevision);
-        this.strategy.afterUpdate?.(obj, old);
+        await this.strategy.afterUpdate?.(obj, old);
         return { obj: withResourceVersion(obj, written.modRevision), created: false };
       } catch (e) {
-        if (allocated) this.strategy.rollback?.(obj, old);
+        if (allocated) await this.strategy.rollback?.(obj, old);
         if (e instanceof StoreError && (e.code === 'Conflict') && !precondition) continue;
         if (e instanceof StoreError && e.code === 'NotFound') throw this.notFound(name);
         throw mapStoreError(e, this.info, name);
@@ -356,7 +356,7 @@ export class ResourceREST {
   private async removeNow(kv: KV, old: Obj, ctx: RequestContext, _name: string): Promise<{ obj: Obj; deleted: boolean }> {
     if (ctx.dryRun) return { obj: old, deleted: true };
     const gone = await this.store.delete(kv.key, kv.modRevision);
-    this.strategy.afterDelete?.(old);
+    await this.strategy.afterDelete?.(old);
     return { obj: withResourceVersion(old, gone.modRevision), deleted: true };
   }
 

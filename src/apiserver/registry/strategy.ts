@@ -44,13 +44,13 @@ export interface Strategy {
   beforeCreate?(obj: Obj, ctx: RequestContext): Promise<void> | void;
   beforeUpdate?(obj: Obj, old: Obj, ctx: RequestContext): Promise<void> | void;
   /** Called when a write that followed beforeCreate/beforeUpdate failed or was a dry run. */
-  rollback?(obj: Obj, old: Obj | undefined): void;
+  rollback?(obj: Obj, old: Obj | undefined): Promise<void> | void;
   /** After a successful update: release what `old` held that `obj` no longer does. */
-  afterUpdate?(obj: Obj, old: Obj): void;
+  afterUpdate?(obj: Obj, old: Obj): Promise<void> | void;
   /** Refuse a delete outright (e.g. the default namespace). Throws ApiError. */
   checkDelete?(obj: Obj): void;
   /** Release what the object held (allocations) once it is gone. */
-  afterDelete?(obj: Obj): void;
+  afterDelete?(obj: Obj): Promise<void> | void;
   /**
    * Graceful deletion: seconds to wait before the object may be removed, or
    * undefined to delete at once. Only pods use it upstream.
