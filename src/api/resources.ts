@@ -72,12 +72,22 @@ export const RESOURCES: ResourceInfo[] = [
   r('apps', 'v1', 'ControllerRevision', 'controllerrevisions', true),
   r('batch', 'v1', 'Job', 'jobs', true, { cat: ['all'], sub: [STATUS] }),
   r('batch', 'v1', 'CronJob', 'cronjobs', true, { short: ['cj'], cat: ['all'], sub: [STATUS] }),
+  r('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', false, { verbs: ['create'] }),
+  r('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, { verbs: ['create'] }),
+  r('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, { verbs: ['create'] }),
+  r('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', false, { verbs: ['create'] }),
+  r('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true, { verbs: ['create'] }),
   r('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
   r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
   r('events.k8s.io', 'v1', 'Event', 'events', true, { short: ['ev'] }),
   r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, { short: ['pdb'], sub: [STATUS] }),
   r('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', false, { short: ['pc'] }),
 ];
+
+/** Create-only resources that answer a question instead of storing an object. */
+export function isVirtual(res: { group: string; plural: string }): boolean {
+  return res.plural === 'bindings' || res.group === 'authentication.k8s.io' || res.group === 'authorization.k8s.io';
+}
 
 /** Group/version pairs in the order discovery lists them (core first, like upstream). */
 export function groupVersions(): { group: string; version: string }[] {

@@ -21,7 +21,7 @@ program.command('server')
   .option('--compaction-retain <revisions>', 'revisions of history kept for watches', String(DEFAULTS.compactionRetainRevisions))
   .option('--compaction-interval <duration-ms>', 'milliseconds between compactions', String(DEFAULTS.compactionIntervalMs))
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default(process.env.PILOT_LOG_LEVEL ?? DEFAULTS.logLevel))
-  .action(async (o: Record<string, string | undefined>, cmd: Command) => {
+  .action(async (o: Record<string, string>, cmd: Command) => {
     const range = o.serviceNodePortRange.split('-').map(Number) as [number, number];
     const port = Number(o.securePort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --secure-port ${o.securePort}`);
@@ -29,8 +29,9 @@ program.command('server')
     if (!Number.isInteger(compactionIntervalMs) || compactionIntervalMs <= 0) throw new Error(`invalid --compaction-interval ${o.compactionInterval}`);
     if (range.length !== 2 || range.some((n) => !Number.isInteger(n)) || range[0] > range[1]) throw new Error(`invalid --service-node-port-range ${o.serviceNodePortRange}`);
     // PILOT_TOKEN in the environment yields to --token-file; two flags on one command line are a mistake.
-    if (cmd.getOptionValueSource('token') === 'cli' && o.tokenFile !== undefined) throw new Error('give --token or --token-file, not both');
-    const token = o.tokenFile !== undefined ? readTokenFile(o.tokenFile) : o.token;
+    const tokenFile = o.tokenFile as string | undefined;
+    if (cmd.getOptionValueSource('token') === 'cli' && tokenFile !== undefined) throw new Error('give --token or --token-file, not both');
+    const token = tokenFile !== undefined ? readTokenFile(tokenFile) : o.token as string | undefined;
     if (token !== undefined && token.trim() === '') throw new Error('--token must not be empty');
     const srv = await startServer({
       ...DEFAULTS,

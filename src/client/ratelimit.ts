@@ -7,8 +7,6 @@ import { realClock, sleep, type Clock } from '../base/clock.ts';
 export class TokenBucket {
   private tokens: number;
   private last: number;
-  /** Callers already promised a token, so waits queue up in order. */
-  private reserved = 0;
 
   constructor(private readonly qps: number, private readonly burst: number, private readonly clock: Clock = realClock) {
     this.tokens = burst;
@@ -26,13 +24,8 @@ export class TokenBucket {
     this.last = now;
     this.tokens -= 1;
     if (this.tokens >= 0) return;
-    // In debt: wait until the refill covers this request's share of the debt.
-    const waitMs = (-this.tokens / this.qps) * 1000;
-    this.reserved++;
-    try {
-      await sleep(this.clock, waitMs, signal);
-    } finally {
-      this.reserved--;
-    }
+    // In debt: each caller waits until the refill covers the debt up to and
+    // including its own token, so waiters are released in arrival order.
+    await sleep(this.clock, (-this.tokens / this.qps) * 1000, signal);
   }
 }

@@ -32,10 +32,14 @@ export async function bootstrapCluster(registry: Registry, apiserver: { ip: stri
   });
   const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiserver.port }];
   if (!existing) {
-    await ensure(() => services.create('default', {
+    await services.create('default', {
       metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
       spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, sessionAffinity: 'None', ports },
-    }, systemContext()));
+    }, systemContext()).catch(async (e: unknown) => {
+      // Another server on the same datastore, starting at the same moment, made it
+      // first (the create then fails on the name, 409, or on the IP, 422): fine.
+      if (!(await services.get('default', 'kubernetes').catch(() => undefined))) throw e;
+    });
   } else if (existing.spec?.ports?.[0]?.targetPort !== apiserver.port) {
     // Started on another port than last time: the Service follows the apiserver.
     await services.patch('default', 'kubernetes', 'merge-patch', { spec: { ports } }, systemContext());
@@ -45,8 +49,13 @@ export async function bootstrapCluster(registry: Registry, apiserver: { ip: stri
     metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
     subsets: [{ addresses: [{ ip: apiserver.ip }], ports: [{ name: 'https', port: apiserver.port, protocol: 'TCP' }] }],
   };
-  await registry.rest('', 'v1', 'endpoints')!.update('default', 'kubernetes', ep, systemContext()).catch(async (e: unknown) => {
-    if (e instanceof ApiError && e.code === 404) await endpoints.create('default', ep, systemContext());
-    else throw e;
+  const update = (): Promise<unknown> => endpoints.update('default', 'kubernetes', ep, systemContext());
+  await update().catch(async (e: unknown) => {
+    if (!(e instanceof ApiError && e.code === 404)) throw e;
+    // 409: another server created it between our update and create; ours replaces it.
+    await endpoints.create('default', ep, systemContext()).catch((e2: unknown) => {
+      if (e2 instanceof ApiError && e2.code === 409) return update();
+      throw e2;
+    });
   });
 }

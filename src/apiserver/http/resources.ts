@@ -21,6 +21,7 @@ import { bodyTypeOf, decodeBody, negotiateOutput, type OutputFormat } from './ne
 import { successStatus, writeObject } from './respond.ts';
 import { boolParam, deleteOptions, dryRunParam, fieldValidationParam, intParam } from './params.ts';
 import { serveWatch } from './watch.ts';
+import { answerReview } from './reviews.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -58,6 +59,13 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     if (sub) body.metadata = { ...(body.metadata ?? {}), name: info.name };
     await bindPod(restOf(deps.registry, findResource('', 'v1', 'pods')!), info.namespace, body, ctx);
     reply(201, successStatus({}));
+    return;
+  }
+
+  if (resInfo.group === 'authentication.k8s.io' || resInfo.group === 'authorization.k8s.io') {
+    if (info.verb !== 'create' || info.name) throw ApiError.methodNotAllowed();
+    const body = await readObjectBody(req);
+    reply(201, answerReview(resInfo, body, user, info.namespace, deps.now()));
     return;
   }
 

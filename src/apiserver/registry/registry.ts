@@ -1,6 +1,6 @@
 // All served resources, each a ResourceREST over the one store.
 
-import { RESOURCES, findResource, type ResourceInfo } from '../../api/resources.ts';
+import { RESOURCES, findResource, isVirtual, type ResourceInfo } from '../../api/resources.ts';
 import type { Store } from '../../storage/store.ts';
 import { ResourceREST, type NamespaceLookup, type StorageForm } from './rest.ts';
 import { coreToEventsV1, eventsV1ToCore } from './event-conversion.ts';
@@ -19,9 +19,6 @@ export interface RegistryOptions {
   nodePortRange: [number, number];
 }
 
-/** Resources with no storage of their own (create-only virtual resources). */
-const VIRTUAL = new Set(['/bindings']);
-
 export class Registry implements NamespaceLookup {
   private readonly rests = new Map<string, ResourceREST>();
   readonly serviceAllocators: ServiceAllocators;
@@ -29,7 +26,7 @@ export class Registry implements NamespaceLookup {
   constructor(readonly store: Store, opts: RegistryOptions) {
     this.serviceAllocators = new ServiceAllocators(store, opts.serviceCidr, opts.nodePortRange);
     for (const info of RESOURCES) {
-      if (VIRTUAL.has(`${info.group}/${info.plural}`)) continue;
+      if (isVirtual(info)) continue;
       const rest = new ResourceREST(info, strategyFor(info, { serviceAllocators: this.serviceAllocators }), store, this, storageFormFor(info));
       this.rests.set(`${info.group}/${info.version}/${info.plural}`, rest);
     }

@@ -1,0 +1,71 @@
+// The review resources: questions about the requester, answered at once and
+// never stored. `kubectl auth whoami` posts a SelfSubjectReview; `kubectl auth
+// can-i` a SelfSubjectAccessReview (or a rules review with --list).
+//
+// Authorization is not enforced yet (every authenticated user may do
+// everything), so access reviews answer "allowed" — the truth for this server.
+// RBAC replaces `decide` and `rulesFor`.
+
+import type { ResourceInfo } from '../../api/resources.ts';
+import { ApiError } from '../../base/errors.ts';
+import type { UserInfo } from '../registry/strategy.ts';
+import { rfc3339, type Obj } from '../registry/codec.ts';
+
+function decide(_user: { username: string; groups: string[] }, _attrs: Obj): { allowed: boolean; reason?: string } {
+  return { allowed: true };
+}
+
+function rulesFor(_user: UserInfo, _ns: string): Obj {
+  return {
+    resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+    nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+    incomplete: false,
+  };
+}
+
+function userInfoOf(u: UserInfo): Obj {
+  const out: Obj = { username: u.username, groups: u.groups };
+  if (u.uid) out.uid = u.uid;
+  return out;
+}
+
+/** The response object for a review POST, or throws ApiError for a malformed body. */
+export function answerReview(res: ResourceInfo, body: Obj, user: UserInfo, namespace: string, now: Date): Obj {
+  const base: Obj = {
+    kind: res.kind, apiVersion: `${res.group}/${res.version}`,
+    metadata: { ...(body.metadata ?? {}), creationTimestamp: rfc3339(now) },
+    spec: body.spec,
+  };
+  delete base.metadata.resourceVersion;
+  switch (res.kind) {
+    case 'SelfSubjectReview':
+      delete base.spec;
+      return { ...base, status: { userInfo: userInfoOf(user) } };
+    case 'SelfSubjectAccessReview':
+      requireAttributes(res, body);
+      return { ...base, status: decide(user, body.spec) };
+    case 'SubjectAccessReview':
+    case 'LocalSubjectAccessReview': {
+      requireAttributes(res, body);
+      if (!body.spec.user && !(Array.isArray(body.spec.groups) && body.spec.groups.length)) {
+        throw ApiError.invalid(res.kind, res.group, '', [{ type: 'FieldValueInvalid', field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' }]);
+      }
+      if (res.kind === 'LocalSubjectAccessReview' && body.spec.resourceAttributes?.namespace && body.spec.resourceAttributes.namespace !== namespace) {
+        throw ApiError.invalid(res.kind, res.group, '', [{ type: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', message: `Invalid value: "${String(body.spec.resourceAttributes.namespace)}": must match metadata.namespace` }]);
+      }
+      return { ...base, status: decide({ username: body.spec.user ?? '', groups: body.spec.groups ?? [] }, body.spec) };
+    }
+    case 'SelfSubjectRulesReview':
+      return { ...base, status: rulesFor(user, body.spec?.namespace ?? '') };
+    default:
+      throw ApiError.methodNotAllowed();
+  }
+}
+
+function requireAttributes(res: ResourceInfo, body: Obj): void {
+  const spec = body?.spec;
+  const hasRes = !!spec?.resourceAttributes, hasNonRes = !!spec?.nonResourceAttributes;
+  if (hasRes === hasNonRes) {
+    throw ApiError.invalid(res.kind, res.group, '', [{ type: 'FieldValueInvalid', field: 'spec.resourceAttributes', message: 'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+  }
+}
