@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { printTable, printerFor, defaultPrinter } from './index.ts';
-import { RESOURCES, findResource, type ResourceInfo } from '../resources.ts';
+import { RESOURCES, isVirtual, findResource, type ResourceInfo } from '../resources.ts';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const ago = (ms: number): string => new Date(NOW - ms).toISOString();
@@ -23,9 +23,9 @@ void test('every served resource has a printer whose rows fit its columns', () =
       assert.deepEqual(Object.keys(c).sort(), ['description', 'format', 'name', 'priority', 'type']);
     }
   }
-  // Only LimitRange (and Binding, never listed) fall back to the default table.
-  const fallback = RESOURCES.filter((r) => printerFor(r) === defaultPrinter).map((r) => r.kind);
-  assert.deepEqual(fallback.sort(), ['Binding', 'LimitRange']);
+  // Only LimitRange (and the create-only virtual resources, never listed) fall back to the default table.
+  const fallback = RESOURCES.filter((r) => printerFor(r) === defaultPrinter && !isVirtual(r)).map((r) => r.kind);
+  assert.deepEqual(fallback.sort(), ['LimitRange']);
 });
 
 void test('default table: Name and Created At (date, RFC 3339 UTC)', () => {
