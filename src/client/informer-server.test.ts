@@ -14,6 +14,11 @@ import type { WatchEvent } from './watch.ts';
 const quiet = { debug: () => undefined, warn: () => undefined };
 const servers: TestServer[] = [];
 after(async () => { for (const s of servers) await s.close(); });
+let shared: TestServer | undefined;
+async function memoryServer(): Promise<TestServer> {
+  if (!shared) servers.push((shared = await startTestServer()));
+  return shared;
+}
 
 /** Wraps a ListWatch: counts calls, records watch errors, and can hold watches (a "paused" informer). */
 class Gate<T> implements ListWatch<T> {
@@ -70,8 +75,7 @@ function logOf(inf: ResourceInformer<ConfigMap>, prefix = ''): string[] {
 }
 
 test('an informer syncs, sees add/update/delete, and re-watches after the server ends the watch', async () => {
-  const ts = await startTestServer();
-  servers.push(ts);
+  const ts = await memoryServer();
   const cms = ts.client.resource<ConfigMap>('v1', 'ConfigMap').namespace('default');
   await cms.create({ metadata: { name: 'pre' }, data: { v: '1' } });
   const gate = new Gate(cms);
@@ -138,8 +142,7 @@ test('after the server compacted past it (410), the informer relists and reports
 });
 
 test('SharedInformerFactory hands out one informer per resource and starts late ones', async () => {
-  const ts = await startTestServer();
-  servers.push(ts);
+  const ts = await memoryServer();
   const factory = new SharedInformerFactory(ts.client, { logger: quiet });
   const a = factory.informerFor<ConfigMap>('v1', 'ConfigMap');
   assert.equal(factory.informerFor('v1', 'ConfigMap'), a);

@@ -158,9 +158,25 @@ export class RestClient {
     }
     const token = this.bearerToken();
     if (token) headers.Authorization = `Bearer ${token}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.sendOnce(url, method, headers, body, opts.signal);
+      } catch (e) {
+        // A pooled keep-alive socket the server closed just as we reused it:
+        // the request never reached the server, so one retry is safe.
+        if (attempt === 0 && e instanceof StaleSocketError) continue;
+        throw e instanceof StaleSocketError ? e.cause : e;
+      }
+    }
+  }
+
+  private sendOnce(url: URL, method: string, headers: Record<string, string>, body: string | Buffer | undefined,
+    signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = this.transport.request(url, { method, headers, agent: this.agent, signal: opts.signal }, resolve);
-      req.on('error', reject);
+      const req = this.transport.request(url, { method, headers, agent: this.agent, signal }, resolve);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        reject(req.reusedSocket && err.code === 'ECONNRESET' && !signal?.aborted ? new StaleSocketError(err) : err);
+      });
       req.end(body);
     });
   }
@@ -174,6 +190,10 @@ export class RestClient {
     }
     return this.tokenCache.value;
   }
+}
+
+class StaleSocketError extends Error {
+  constructor(override readonly cause: Error) { super(cause.message); }
 }
 
 function queryString(q: Query | undefined): string {
