@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS, defaultDataDir, startServer } from '../server/server.ts';
 import { readTokenFile } from '../server/cluster-bootstrap.ts';
+import { parseBool, parseDuration, parseList } from './flags.ts';
 
 const program = new Command();
 program.name('pilot').description('Kubernetes, written in TypeScript').showHelpAfterError();
@@ -20,6 +21,12 @@ program.command('server')
   .option('--service-node-port-range <range>', 'NodePort range', DEFAULTS.nodePortRange.join('-'))
   .option('--compaction-retain <revisions>', 'revisions of history kept for watches', String(DEFAULTS.compactionRetainRevisions))
   .option('--compaction-interval <duration-ms>', 'milliseconds between compactions', String(DEFAULTS.compactionIntervalMs))
+  .option('--controllers <list>', 'controllers to run: * for all, name to enable, -name to disable (e.g. "*,-namespace")', '*')
+  .option('--disable-controllers', 'run no controllers in this server (API only)')
+  .option('--leader-elect [bool]', 'run controllers only while holding the Lease kube-system/kube-controller-manager (one active manager across servers)', 'true')
+  .option('--leader-elect-lease-duration <duration>', 'how long a standby waits after the leader stopped renewing before taking over', '15s')
+  .option('--leader-elect-renew-deadline <duration>', 'how long the leader tries to renew before it stops leading (default: 2/3 of the lease duration)')
+  .option('--leader-elect-retry-period <duration>', 'time between acquire and renew attempts (default: 2/15 of the lease duration)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default(process.env.PILOT_LOG_LEVEL ?? DEFAULTS.logLevel))
   .action(async (o: Record<string, string>, cmd: Command) => {
     const range = o.serviceNodePortRange.split('-').map(Number) as [number, number];
@@ -33,11 +40,18 @@ program.command('server')
     if (cmd.getOptionValueSource('token') === 'cli' && tokenFile !== undefined) throw new Error('give --token or --token-file, not both');
     const token = tokenFile !== undefined ? readTokenFile(tokenFile) : o.token as string | undefined;
     if (token !== undefined && token.trim() === '') throw new Error('--token must not be empty');
+    const leaseDurationMs = parseDuration(o.leaderElectLeaseDuration);
+    const renewDeadlineMs = o.leaderElectRenewDeadline !== undefined ? parseDuration(o.leaderElectRenewDeadline) : leaseDurationMs * 2 / 3;
+    const retryPeriodMs = o.leaderElectRetryPeriod !== undefined ? parseDuration(o.leaderElectRetryPeriod) : leaseDurationMs * 2 / 15;
+    if (!(leaseDurationMs > renewDeadlineMs)) throw new Error('--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline');
+    if (!(renewDeadlineMs > retryPeriodMs * 1.2)) throw new Error('--leader-elect-renew-deadline must be greater than 1.2 × --leader-elect-retry-period');
+    const controllers = o.disableControllers ? [] : parseList(o.controllers);
     const srv = await startServer({
       ...DEFAULTS,
       dataDir: o.dataDir, securePort: port, bindAddress: o.bindAddress, datastore: o.datastore,
       tokenAuthFile: o.tokenAuthFile, token, serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
       compactionRetainRevisions: Number(o.compactionRetain), compactionIntervalMs, logLevel: o.logLevel,
+      controllers, leaderElect: parseBool(o.leaderElect), leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
     });
     process.stdout.write(`Pilot API server listening on ${srv.url}\n  export KUBECONFIG=${srv.kubeconfigPath}\n`);
     const stop = (): void => { void srv.close().then(() => process.exit(0)); };

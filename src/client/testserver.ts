@@ -1,5 +1,7 @@
 // For tests only: a real in-process API server in a temp dir and a RestClient
 // for it (admin client certificate). close() stops both and removes the dir.
+// No controllers run unless `controllers` asks for them (e.g. ['*']): client
+// tests see exactly the objects they make.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,7 +23,7 @@ export interface TestServer {
 
 export async function startTestServer(cfg: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pilot-client-'));
-  const config: ServerConfig = { ...DEFAULTS, dataDir, securePort: 0, bindAddress: '127.0.0.1', logLevel: 'error', datastore: 'memory://', ...cfg };
+  const config: ServerConfig = { ...DEFAULTS, dataDir, securePort: 0, bindAddress: '127.0.0.1', logLevel: 'error', datastore: 'memory://', controllers: [], ...cfg };
   let server = await startServer(config);
   const clients: RestClient[] = [];
   const newClient = (opts?: RestClientOptions): RestClient => {

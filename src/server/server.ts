@@ -1,8 +1,11 @@
 // Wires the control plane together: store → PKI → registry → bootstrap
-// objects → HTTPS listener → admin kubeconfig. One owner disposes of all of it.
+// objects → HTTPS listener → admin kubeconfig → controller manager (a client
+// of the API like any other, started in the background so "listening" never
+// waits on it). One owner disposes of all of it, in reverse order.
 // The store comes first because, with a cluster token, the CA lives in it
 // (cluster-bootstrap.ts): several servers on one datastore share it.
 
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as os from 'node:os';
@@ -15,7 +18,10 @@ import type { Store } from '../storage/store.ts';
 import { Registry } from '../apiserver/registry/registry.ts';
 import { createAuthenticator } from '../apiserver/auth/authn.ts';
 import { createApiHandler } from '../apiserver/http/handler.ts';
-import { ensurePki, type Pki } from './pki.ts';
+import { ensurePki, issueClientCert, type Pki } from './pki.ts';
+import { RestClient } from '../client/index.ts';
+import { CONTROLLERS } from '../controllers/index.ts';
+import { defaultIdentity, selectControllers, startControllerManager, type ControllerManager, type LeaderElectionTimings } from '../controllers/manager.ts';
 import { refuseUnsharedStart, storeSharedSecrets } from './cluster-bootstrap.ts';
 import { writeAdminKubeconfig } from './kubeconfig.ts';
 import { bootstrapCluster } from './bootstrap.ts';
@@ -38,6 +44,11 @@ export interface ServerConfig {
   compactionRetainRevisions: number;
   compactionIntervalMs: number;
   logLevel: string;
+  /** Upstream's --controllers: `*` all (default), `name` one, `-name` not that one; [] none. */
+  controllers?: string[];
+  /** Run controllers only while holding the Lease kube-system/kube-controller-manager (default true). */
+  leaderElect?: boolean;
+  leaderElection?: LeaderElectionTimings;
 }
 
 export interface RunningServer {
@@ -47,6 +58,8 @@ export interface RunningServer {
   pki: Pki;
   store: Store;
   logger: Logger;
+  /** Undefined when every controller is disabled. */
+  controllerManager?: ControllerManager;
   close(): Promise<void>;
 }
 
@@ -71,6 +84,8 @@ function clientHost(bind: string): string {
 
 export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const logger = pino({ level: cfg.logLevel, base: { component: 'apiserver' } }, pino.destination(2));
+  // Bad flags fail before anything starts.
+  const controllers = selectControllers(CONTROLLERS, cfg.controllers ?? ['*']);
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const host = clientHost(cfg.bindAddress);
   const store = await openStore(cfg.datastore ?? `sqlite://${path.join(cfg.dataDir, 'state.db')}`);
@@ -115,9 +130,16 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     writeAdminKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, certPem: pki.adminCertPem, keyPem: pki.adminKeyPem });
     logger.info({ url, kubeconfig: kubeconfigPath }, 'pilot apiserver ready');
 
+    let controllerManager: ControllerManager | undefined;
+    if (controllers.length) {
+      controllerManager = await startInProcessControllerManager(cfg, url, pki, controllers, logger);
+      const cm = controllerManager;
+      disposers.unshift(() => cm.stop());
+    }
+
     let closed = false;
     return {
-      url, port, kubeconfigPath, pki, store, logger,
+      url, port, kubeconfigPath, pki, store, logger, controllerManager,
       async close() {
         if (closed) return;
         closed = true;
@@ -128,6 +150,48 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     for (const d of disposers) await Promise.resolve(d()).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * The controller manager in this process, reaching the API over HTTPS like any
+ * other client: a client certificate for system:kube-controller-manager, made
+ * in memory (no file). Returns at once: leader election and informer sync run
+ * in the background. Its stop() also closes its client.
+ */
+async function startInProcessControllerManager(cfg: ServerConfig, url: string, pki: Pki,
+  controllers: ReturnType<typeof selectControllers>, logger: Logger): Promise<ControllerManager> {
+  const cert = await issueClientCert(pki, { cn: 'system:kube-controller-manager', orgs: ['system:kube-controller-manager'] });
+  const v = versionInfo();
+  const client = new RestClient({ server: url, ca: pki.caCertPem, cert: cert.certPem, key: cert.keyPem }, {
+    userAgent: `kube-controller-manager/${v.gitVersion} (${v.platform}) pilot`,
+    // The client's defaults (100/s, burst 200), not upstream's 20/30: the API is
+    // local, and a namespace deletion is ~50 requests per pass.
+  });
+  const cm = startControllerManager({
+    client, controllers, leaderElect: cfg.leaderElect ?? true, identity: defaultIdentity(serverId(cfg.dataDir)),
+    // Its own logger: a child's `component` would repeat the apiserver's key, not replace it.
+    logger: pino({ level: logger.level, base: { component: 'controller-manager' } }, pino.destination(2)), rootCAPem: pki.caCertPem, ...cfg.leaderElection,
+  });
+  return {
+    isLeading: () => cm.isLeading(),
+    stop: async () => { await cm.stop(); client.close(); },
+  };
+}
+
+/**
+ * A random id kept in the data dir: the server's leader-election identity stays
+ * the same across restarts, so a server restarted after a crash takes its own
+ * Lease back at once instead of waiting for it to expire.
+ */
+function serverId(dataDir: string): string {
+  const file = path.join(dataDir, 'server-id');
+  try {
+    const id = fs.readFileSync(file, 'utf8').trim();
+    if (id) return id;
+  } catch { /* first start */ }
+  const id = crypto.randomUUID();
+  fs.writeFileSync(file, `${id}\n`, { mode: 0o600 });
+  return id;
 }
 
 /** The host's first non-internal IPv4 address: where Endpoints of `kubernetes` point. */

@@ -19,6 +19,7 @@ import { mapStoreError } from './store-errors.ts';
 import { WatchCache } from './watch-cache.ts';
 import { bumpGenerationIfSpecChanged, generateName, keepSystemMeta, prepareMetaForCreate, semanticallyEqual } from './meta.ts';
 import type { DeleteOptions, RequestContext, Strategy } from './strategy.ts';
+import { defaultGarbageCollectionPolicy, finalizersForDelete, JOB_DELETE_WARNING } from './gc-finalizers.ts';
 
 export type PatchType = 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
 
@@ -315,6 +316,9 @@ export class ResourceREST {
 
   async delete(ns: string, name: string, opts: DeleteOptions, ctx: RequestContext): Promise<{ obj: Obj; deleted: boolean }> {
     const q = qualifiedName(this.info);
+    const gcPolicy = defaultGarbageCollectionPolicy(this.info);
+    if (gcPolicy === 'Orphan' && this.info.kind === 'Job' && opts.propagationPolicy === undefined && opts.orphanDependents === undefined
+      && !ctx.warnings.includes(JOB_DELETE_WARNING)) ctx.warnings.push(JOB_DELETE_WARNING);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const kv = await this.getKV(ns, name);
       if (!kv) throw this.notFound(name);
@@ -327,25 +331,32 @@ export class ResourceREST {
         throw ApiError.conflict(q, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`, this.info.group);
       }
       this.strategy.checkDelete?.(old);
-      const waitsOnFinalizers = (Array.isArray(old.metadata.finalizers) && old.metadata.finalizers.length > 0) || !!this.strategy.pendingFinalization?.(old);
       let grace = this.strategy.gracePeriod?.(old, opts);
       if (grace !== undefined && grace <= 0) grace = undefined;
+      const deleting = !!old.metadata.deletionTimestamp;
+      const current = Number(old.metadata.deletionGracePeriodSeconds ?? 0);
+      // A graceful deletion still counting down: only a shorter grace period
+      // changes it, and the finalizers stay as they are (upstream's pendingGraceful).
+      if (deleting && current > 0 && grace !== undefined && grace >= current) return { obj: old, deleted: false };
+      // The propagation policy becomes GC finalizers (gc-finalizers.ts); while
+      // an object is being deleted, a later DELETE may still switch them.
+      const fin = finalizersForDelete(old.metadata.finalizers as string[] | undefined, opts, gcPolicy);
+      const waitsOnFinalizers = fin.finalizers.length > 0 || !!this.strategy.pendingFinalization?.(old);
 
-      if (old.metadata.deletionTimestamp) {
-        // Already deleting: a shorter grace period may hurry it; otherwise nothing changes.
-        const current = Number(old.metadata.deletionGracePeriodSeconds ?? 0);
-        if (grace === undefined && !waitsOnFinalizers) return this.removeNow(kv, old, ctx, name);
-        if (grace !== undefined && grace < current) return this.markDeleting(kv, old, grace, ctx, name);
-        if (grace === undefined && current > 0) return this.markDeleting(kv, old, 0, ctx, name);
-        return { obj: old, deleted: false };
+      let step: Promise<{ obj: Obj; deleted: boolean }>;
+      if (deleting) {
+        // Already deleting (grace 0, or a shorter grace period given): hurry it.
+        const shorter = current > 0 && grace !== undefined ? grace : undefined;
+        if (shorter !== undefined) step = this.markDeleting(kv, old, shorter, ctx, fin);
+        else if (!waitsOnFinalizers) step = this.removeNow(kv, old, ctx, name);
+        else if (current > 0 || fin.changed) step = this.markDeleting(kv, old, 0, ctx, fin);
+        else return { obj: old, deleted: false };
+      } else if (grace !== undefined || waitsOnFinalizers) {
+        step = this.markDeleting(kv, old, grace ?? 0, ctx, fin);
+      } else {
+        step = this.removeNow(kv, old, ctx, name);
       }
-      if (grace !== undefined || waitsOnFinalizers) {
-        const r = await this.markDeleting(kv, old, grace ?? 0, ctx, name).catch((e: unknown) => e);
-        if (r instanceof StoreError && r.code === 'Conflict') continue;
-        if (r instanceof Error) throw mapStoreError(r, this.info, name);
-        return r as { obj: Obj; deleted: boolean };
-      }
-      const r = await this.removeNow(kv, old, ctx, name).catch((e: unknown) => e);
+      const r = await step.catch((e: unknown) => e);
       if (r instanceof StoreError && r.code === 'Conflict') continue;
       if (r instanceof Error) throw mapStoreError(r, this.info, name);
       return r as { obj: Obj; deleted: boolean };
@@ -360,9 +371,12 @@ export class ResourceREST {
     return { obj: withResourceVersion(old, gone.modRevision), deleted: true };
   }
 
-  private async markDeleting(kv: KV, old: Obj, grace: number, ctx: RequestContext, _name: string): Promise<{ obj: Obj; deleted: boolean }> {
+  private async markDeleting(kv: KV, old: Obj, grace: number, ctx: RequestContext, fin: { changed: boolean; finalizers: string[] }): Promise<{ obj: Obj; deleted: boolean }> {
     const obj = clone(old);
     const m = obj.metadata;
+    if (fin.changed) {
+      if (fin.finalizers.length) m.finalizers = fin.finalizers; else delete m.finalizers;
+    }
     if (!m.deletionTimestamp || grace < Number(m.deletionGracePeriodSeconds ?? Infinity)) {
       m.deletionTimestamp = rfc3339(new Date(ctx.now.getTime() + grace * 1000));
     }

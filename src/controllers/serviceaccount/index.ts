@@ -1,0 +1,1 @@
+export { serviceAccountController, syncServiceAccounts, isNamespaceTerminating, type ServiceAccountControllerOptions } from './controller.ts';
