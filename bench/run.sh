@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 node --import tsx bench/api.ts "$@"
 node --import tsx bench/store-sqlite.ts
 node --import tsx bench/store-etcd.ts
+node --import tsx bench/store.ts

@@ -10,7 +10,10 @@ let pilot: Pilot;
 let api: ApiClient;
 
 before(async () => {
-  pilot = await new Pilot().start();
+  // The API server's own semantics: no controllers, so nothing but the test
+  // writes (no kube-root-ca.crt in listed namespaces; a deleted namespace stays
+  // Terminating until the test finalizes it, as the namespace controller would).
+  pilot = await new Pilot({ extraArgs: ['--disable-controllers'] }).start();
   api = new ApiClient(pilot.kubeconfig);
 });
 after(async () => {

@@ -15,7 +15,8 @@ import assert from 'node:assert/strict';
 import { Pilot } from './helpers/pilot.ts';
 import { EtcdServer } from './helpers/etcd.ts';
 import { closeAgents, credsFromKubeconfig, request, type Creds } from './helpers/kube-http.ts';
-import { checkDurable, type AckedWrite, type Version } from './helpers/history.ts';
+import { openWatch, type StreamWatch } from './helpers/watch-stream.ts';
+import { checkDurable, checkWatchEvents, type AckedWrite, type SeenEvent, type Version } from './helpers/history.ts';
 
 const CI = process.env.CI === 'true';
 const CYCLES = CI ? 8 : 20;
@@ -47,6 +48,8 @@ class Book {
   readonly acked: AckedWrite[] = [];
   /** Highest value ever sent per object, answered or not. */
   readonly attempted = new Map<string, number>();
+  /** Every `name=value` ever sent. */
+  readonly attemptedPairs = new Set<string>();
   /** Each writer's objects, with their version when known (undefined: a write of it went unanswered). */
   readonly pools = Array.from({ length: WRITERS }, () => new Map<string, Version | undefined>());
   readonly unexpected: string[] = [];
@@ -56,11 +59,44 @@ class Book {
 
   attempt(name: string, value: number): void {
     this.attempted.set(name, Math.max(this.attempted.get(name) ?? -1, value));
+    this.attemptedPairs.add(`${name}=${value}`);
   }
 
   ack(name: string, value: number, rv: number): void {
     this.acked.push({ object: name, value, rv });
     if (rv <= this.floor) this.lateAcks.push(`${name}=${value} acknowledged at rv ${rv}, not after rv ${this.floor} listed before`);
+  }
+}
+
+/**
+ * A watch of the namespace that lives across the crashes: after each restart it
+ * is reopened from the last resourceVersion it saw, as a client would.
+ */
+class ResumingWatcher {
+  readonly events: SeenEvent[] = [];
+  readonly errors: string[] = [];
+  #stream?: StreamWatch;
+
+  constructor(private last: number) {}
+
+  async open(creds: Creds): Promise<void> {
+    this.#stream = await openWatch(creds, `${CM}?watch=1&resourceVersion=${this.last}`, (ev) => {
+      if (ev.type === 'ERROR') { this.errors.push(JSON.stringify(ev.object)); return; }
+      if (ev.type === 'BOOKMARK') return;
+      const rv = Number(ev.object.metadata.resourceVersion);
+      this.last = rv;
+      if (OURS.test(ev.object.metadata.name as string)) this.events.push({ type: ev.type, object: ev.object.metadata.name as string, rv, value: ev.object.data?.v as string });
+    });
+    if (this.#stream.status !== 200) this.errors.push(`watch from ${this.last}: ${this.#stream.status}`);
+  }
+
+  close(): void { this.#stream?.close(); }
+
+  /** The objects as the events so far leave them. */
+  state(): Map<string, Version> {
+    const m = new Map<string, Version>();
+    for (const e of this.events) m.set(e.object, { rv: e.rv, value: Number(e.value) });
+    return m;
   }
 }
 
@@ -119,7 +155,7 @@ async function writer(creds: Creds, book: Book, w: number, cycle: number, dead: 
 }
 
 /** Reads the namespace back and checks it against the book; returns the list's rv. */
-async function verify(creds: Creds, book: Book, label: string): Promise<{ objects: number; rv: number; landed: number }> {
+async function verify(creds: Creds, book: Book, label: string): Promise<{ objects: number; rv: number; landed: number; observed: Map<string, Version> }> {
   const list = await request(creds, 'GET', CM);
   assert.equal(list.status, 200, list.text);
   const listRv = Number(list.json.metadata.resourceVersion);
@@ -169,13 +205,14 @@ async function verify(creds: Creds, book: Book, label: string): Promise<{ object
   const landed = [...observed].filter(([name, o]) => o.value > (latest.get(name) ?? -1)).length;
   assert.deepEqual(book.lateAcks, [], `${label}: writes after a restart must come after everything listed before it`);
   assert.deepEqual(book.unexpected, [], `${label}: unexpected answers`);
-  return { objects: observed.size, rv: listRv, landed };
+  return { objects: observed.size, rv: listRv, landed, observed };
 }
 
 for (const driver of ['sqlite', 'etcd'] as const) {
   describe(`crash safety on ${driver}`, () => {
     let etcd: EtcdServer | undefined;
     let pilot: Pilot;
+    let watcher: ResumingWatcher;
 
     before(async () => {
       if (driver === 'etcd') etcd = await EtcdServer.start();
@@ -183,8 +220,10 @@ for (const driver of ['sqlite', 'etcd'] as const) {
       const creds = credsFromKubeconfig(pilot.kubeconfig);
       const ns = await request(creds, 'POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
       assert.equal(ns.status, 201, ns.text);
+      watcher = new ResumingWatcher(Number(ns.json.metadata.resourceVersion));
     });
     after(async () => {
+      watcher?.close();
       closeAgents();
       await pilot?.dispose();
       await etcd?.dispose();
@@ -196,6 +235,7 @@ for (const driver of ['sqlite', 'etcd'] as const) {
       let totalAcked = 0, totalUnanswered = 0, etcdKills = 0;
       for (let cycle = 1; cycle <= CYCLES; cycle++) {
         const creds = credsFromKubeconfig(pilot.kubeconfig);
+        if (cycle === 1) await watcher.open(creds);
         let dead = false;
         const writers = Array.from({ length: WRITERS }, (_, w) => writer(creds, book, w, cycle, () => dead));
         await sleep(randInt(100, 300));
@@ -210,14 +250,28 @@ for (const driver of ['sqlite', 'etcd'] as const) {
         totalUnanswered += unanswered;
         if (killEtcd) { etcdKills++; await etcd!.start(); }
         await pilot.start();
-        const { objects, rv, landed } = await verify(credsFromKubeconfig(pilot.kubeconfig), book, `cycle ${cycle}`);
+        const { objects, rv, landed, observed } = await verify(credsFromKubeconfig(pilot.kubeconfig), book, `cycle ${cycle}`);
         book.floor = rv;
+        // The watch, resumed from before the crash, catches up to exactly the stored state.
+        await watcher.open(credsFromKubeconfig(pilot.kubeconfig));
+        const deadline = Date.now() + 15_000;
+        const same = (): boolean => JSON.stringify([...watcher.state()].sort()) === JSON.stringify([...observed].sort());
+        while (!same() && watcher.errors.length === 0 && Date.now() < deadline) await sleep(20);
+        assert.deepEqual(watcher.errors, [], `cycle ${cycle}: watch errors`);
+        assert.deepEqual([...watcher.state()].sort(), [...observed].sort(), `cycle ${cycle}: the resumed watch's events replay to the stored state`);
         t.diagnostic(`cycle ${cycle}: ${acked} writes acknowledged, ${unanswered} unanswered at the kill${killEtcd ? ' (etcd killed too)' : ''}; ${objects} objects, rv ${rv}, ` +
           `${landed} holding an unanswered write`);
       }
       assert.ok(totalAcked > CYCLES * 10, `the writers did write (${totalAcked} acknowledged)`);
+      // Over all the crashes, the watch saw each acknowledged write once, in order, and
+      // otherwise only writes that were sent but never answered.
+      const expected = book.acked.map((a): SeenEvent => ({ type: a.value === 0 ? 'ADDED' : 'MODIFIED', object: a.object, rv: a.rv, value: String(a.value) }));
+      const acked = new Set(book.acked.map((a) => `${a.object}=${a.value}`));
+      assert.deepEqual(checkWatchEvents(expected, watcher.events, {
+        unacknowledged: (e) => book.attemptedPairs.has(`${e.object}=${e.value}`) && !acked.has(`${e.object}=${e.value}`) && e.type === (e.value === '0' ? 'ADDED' : 'MODIFIED'),
+      }), []);
       t.diagnostic(`${driver}: ${CYCLES} kill -9 cycles${etcdKills ? ` (${etcdKills} of etcd too)` : ''}, ${totalAcked} writes acknowledged, ` +
-        `${totalUnanswered} unanswered, 0 lost, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        `${totalUnanswered} unanswered, 0 lost; the resumed watch saw ${watcher.events.length} events, each once, in order; ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
   });
 }

@@ -7,13 +7,20 @@ import type { Informer, WorkQueue } from '../client/index.ts';
 
 /**
  * Thrown by a sync that is not done yet but did nothing wrong (e.g. content
- * still being deleted): the key is requeued — after `afterMs`, or with the
- * queue's per-key back-off when absent — and logged at debug, not as an error.
+ * still being deleted): the key is requeued and logged at debug, not as an
+ * error. By default with the queue's per-key back-off; `afterMs` fixes the
+ * delay instead; `maxMs` caps the back-off (e.g. when something is known to
+ * be done by then).
  */
 export class RetryLater extends Error {
-  constructor(message: string, readonly afterMs?: number) {
+  readonly afterMs?: number;
+  readonly maxMs?: number;
+
+  constructor(message: string, opts: { afterMs?: number; maxMs?: number } = {}) {
     super(message);
     this.name = 'RetryLater';
+    this.afterMs = opts.afterMs;
+    this.maxMs = opts.maxMs;
   }
 }
 
@@ -56,8 +63,13 @@ export async function runWorkers<K>(queue: WorkQueue<K>, sync: (key: K) => Promi
           // Failures while stopping are expected (requests aborted): nothing to retry.
         } else if (err instanceof RetryLater) {
           logger.debug({ key, reason: err.message }, 'not done yet; requeued');
-          if (err.afterMs !== undefined) queue.addAfter(key, err.afterMs);
-          else queue.addRateLimited(key);
+          if (err.afterMs !== undefined) {
+            queue.addAfter(key, err.afterMs);
+          } else {
+            queue.addRateLimited(key);
+            // Delayed adds keep the earliest due time: this caps the back-off.
+            if (err.maxMs !== undefined) queue.addAfter(key, err.maxMs);
+          }
         } else {
           logger.warn({ err, key, requeues: queue.numRequeues(key) }, 'sync failed; requeued with back-off');
           queue.addRateLimited(key);

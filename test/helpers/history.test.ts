@@ -129,6 +129,17 @@ describe('checkWatchEvents', () => {
 
   test('reports at most `limit` problems', () => {
     const many = Array.from({ length: 50 }, (_, i) => e('ADDED', `x${i}`, 100 + i));
-    assert.equal(checkWatchEvents([], many, 7).length, 7);
+    assert.equal(checkWatchEvents([], many, { limit: 7 }).length, 7);
+  });
+
+  test('an unacknowledged write is allowed only when the caller says it may have landed', () => {
+    const seen = [expected[0]!, expected[1]!, e('MODIFIED', 'b', 7, '1'), e('MODIFIED', 'a', 8, '1')];
+    const mayHave = (x: SeenEvent): boolean => x.object === 'b' && x.value === '1';
+    // The write of a=1 was acknowledged at rv 7: seeing it at 8 is wrong, and rv 7 holds b=1 instead.
+    const p = checkWatchEvents(expected, seen, { unacknowledged: mayHave });
+    assert.ok(p.some((s) => /^event #2 MODIFIED b=1 at rv 7: the write at rv 7 was MODIFIED a=1/.test(s)), p.join('\n'));
+    assert.ok(p.some((s) => /^event #3 MODIFIED a=1 at rv 8: no such write/.test(s)), p.join('\n'));
+    assert.deepEqual(checkWatchEvents(expected, [...expected, e('MODIFIED', 'b', 9, '1')], { unacknowledged: mayHave }), []);
+    assert.deepEqual(checkWatchEvents(expected, [...expected, e('MODIFIED', 'b', 9, '1')]), ['event #3 MODIFIED b=1 at rv 9: no such write']);
   });
 });

@@ -120,14 +120,23 @@ export interface SeenEvent {
   value?: string;
 }
 
+export interface WatchCheckOptions {
+  /** Most problems reported (default 20). */
+  limit?: number;
+  /** An event at a revision no acknowledged write has may still be a write whose
+   *  answer was lost (a crash): allowed when this says so. Default: never. */
+  unacknowledged?: (e: SeenEvent) => boolean;
+}
+
 /**
  * Exactly once, in order: `seen` (a watcher's events, as received) is exactly
  * `expected` (the acknowledged writes after the watch's start), ordered by
  * revision: no event missing, none twice, none out of order, each with the
- * type, object and value of the write at its revision. At most `limit`
- * problems are reported.
+ * type, object and value of the write at its revision. An event of no
+ * acknowledged write is an error unless `unacknowledged` accepts it.
  */
-export function checkWatchEvents(expected: readonly SeenEvent[], seen: readonly SeenEvent[], limit = 20): string[] {
+export function checkWatchEvents(expected: readonly SeenEvent[], seen: readonly SeenEvent[], opts: WatchCheckOptions = {}): string[] {
+  const limit = opts.limit ?? 20;
   const problems: string[] = [];
   const want = new Map<number, SeenEvent>();
   for (const e of expected) want.set(e.rv, e);
@@ -141,7 +150,7 @@ export function checkWatchEvents(expected: readonly SeenEvent[], seen: readonly 
     got.add(e.rv);
     last = Math.max(last, e.rv);
     const w = want.get(e.rv);
-    if (!w) problems.push(`event #${i} ${describe(e)}: no such write`);
+    if (!w) { if (!opts.unacknowledged?.(e)) problems.push(`event #${i} ${describe(e)}: no such write`); }
     else if (w.type !== e.type || w.object !== e.object || w.value !== e.value) problems.push(`event #${i} ${describe(e)}: the write at rv ${e.rv} was ${describe(w)}`);
   }
   const missing = expected.filter((e) => !got.has(e.rv));

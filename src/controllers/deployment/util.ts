@@ -546,4 +546,3 @@ export function calculateStatus(allRSs: readonly (ReplicaSet | undefined)[], new
   return normalizeDeploymentStatus(status);
 }
 
-export { jsonEqual };

@@ -30,7 +30,7 @@ class FakeApi implements GCObjectApi {
 
   put(obj: KubeObject, silent = false): KubeObject {
     const o = structuredClone(obj);
-    o.metadata!.resourceVersion = String(++this.rv);
+    o.metadata = { ...o.metadata, resourceVersion: String(++this.rv) };
     const old = this.objects.get(FakeApi.keyOf(o));
     this.objects.set(FakeApi.keyOf(o), o);
     if (!silent) this.informer?.observe(structuredClone(o), old);
@@ -71,10 +71,7 @@ class FakeApi implements GCObjectApi {
     const fins = (o.metadata!.finalizers ?? []).filter((x) => x !== 'orphan' && x !== 'foregroundDeletion');
     if (policy !== 'Background') fins.push(policy === 'Orphan' ? 'orphan' : 'foregroundDeletion');
     if (fins.length === 0) { this.remove(FakeApi.key(ref)); return; }
-    const next = structuredClone(o);
-    next.metadata!.deletionTimestamp ??= '2024-01-01T00:00:00Z';
-    next.metadata!.finalizers = fins;
-    this.put(next);
+    this.put({ ...o, metadata: { ...o.metadata, deletionTimestamp: o.metadata!.deletionTimestamp ?? '2024-01-01T00:00:00Z', finalizers: fins } });
   }
 
   async patch(ref: ObjectCoordinates, patch: unknown): Promise<void> {

@@ -133,11 +133,14 @@ export class GarbageCollector implements GraphSink {
     for (;;) {
       const uid = await queue.get();
       if (uid === undefined) return;
+      // Shutting down: what is still queued is dropped (a restart relists anyway).
+      if (this.signal?.aborted) { queue.done(uid); continue; }
       let action: Action;
       try {
         action = await sync(uid);
       } catch (e) {
         if (this.signal?.aborted) { queue.done(uid); continue; }
+        // Syncs catch what they expect; this is a bug or an unexpected failure.
         this.logger.warn({ err: e, uid, queue: queue.name }, 'garbage collector sync failed; retrying');
         action = 'requeue';
       }
@@ -157,7 +160,7 @@ export class GarbageCollector implements GraphSink {
       result = await this.attemptToDeleteItem(node);
     } catch (e) {
       if (e instanceof NamespacedOwnerOfClusterScopedError) return 'forget';
-      if (e instanceof UnknownKindError) this.logger.debug({ err: e, item: describeIdentity(node.identity) }, 'owner kind not served; retrying');
+      if (e instanceof UnknownKindError || isConflict(e)) this.logger.debug({ err: e, item: describeIdentity(node.identity) }, 'retrying');
       else this.logger.warn({ err: e, item: describeIdentity(node.identity) }, 'error syncing item');
       return 'requeue';
     }
@@ -292,8 +295,9 @@ export class GarbageCollector implements GraphSink {
     try {
       await this.api.delete(item.identity, item.uid, policy, this.signal);
     } catch (e) {
-      // Gone, or replaced by another incarnation (uid precondition): nothing to delete.
-      if (isNotFound(e) || isConflict(e)) return;
+      // Gone: nothing to delete. A 409 (another incarnation, per the uid
+      // precondition) is retried: the next GET sees the new uid.
+      if (isNotFound(e)) return;
       this.reportFailure(item.identity, 'FailedDelete', `garbage collector failed to delete ${describeIdentity(item.identity)}: ${message(e)}`, e);
       throw e;
     }

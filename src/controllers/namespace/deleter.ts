@@ -88,10 +88,10 @@ export class NamespaceDeleter {
     if (totals.errors.length) throw new Error(`namespace ${name}: failed to delete all content: ${totals.errors.join('; ')}`);
     const left = [...totals.remaining.values()].reduce((a, b) => a + b, 0);
     if (left > 0) {
-      // Upstream waits half the longest grace period (+1 s) for terminating pods;
-      // objects held by finalizers are retried with the queue's back-off.
-      const afterMs = estimateSeconds > 0 ? (estimateSeconds / 2 + 1) * 1000 : undefined;
-      throw new RetryLater(`namespace ${name}: ${left} objects remaining`, afterMs);
+      // Retried with the queue's back-off; while pods terminate, no later than
+      // upstream would look again (half the longest grace period left, + 1 s).
+      const maxMs = estimateSeconds > 0 ? (estimateSeconds / 2 + 1) * 1000 : undefined;
+      throw new RetryLater(`namespace ${name}: ${left} objects remaining`, { maxMs });
     }
     await this.finalize(name);
   }
