@@ -23,7 +23,8 @@ interface Sample { op: string; ms: number }
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pilot-bench-'));
-  const srv = await startServer({ ...DEFAULTS, dataDir, securePort: 0, bindAddress: '127.0.0.1', logLevel: 'warn' });
+  // The API server alone: no controllers' watches and writes in the figures.
+  const srv = await startServer({ ...DEFAULTS, dataDir, securePort: 0, bindAddress: '127.0.0.1', logLevel: 'warn', controllers: [] });
   const agent = new https.Agent({ keepAlive: true, maxSockets: CLIENTS + 2, ca: srv.pki.caCertPem, cert: srv.pki.adminCertPem, key: srv.pki.adminKeyPem });
   const base = new URL(srv.url);
 

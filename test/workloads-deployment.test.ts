@@ -145,7 +145,7 @@ test('rolling update: watched pod by pod, never above replicas+maxSurge nor belo
   const violations: string[] = [];
   const watching = (async () => {
     for await (const ev of pods.watch({ labelSelector: 'app=roll', resourceVersion: list.metadata.resourceVersion, signal: abort.signal })) {
-      if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') continue;
+      if (ev.type === 'BOOKMARK') continue;
       events++;
       if (ev.type === 'DELETED') state.delete(ev.object.metadata!.name!);
       else state.set(ev.object.metadata!.name!, ev.object);
@@ -255,7 +255,7 @@ test('Recreate: every old pod is gone before the first new one is created', asyn
   let newSeen = 0;
   const watching = (async () => {
     for await (const ev of pods.watch({ labelSelector: 'app=rec', resourceVersion: list.metadata.resourceVersion, signal: abort.signal })) {
-      if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') continue;
+      if (ev.type === 'BOOKMARK') continue;
       const name = ev.object.metadata!.name!;
       if (ev.type === 'DELETED') { present.delete(name); continue; }
       if (ev.type === 'ADDED' && !oldNames.has(name)) {

@@ -63,7 +63,7 @@ async function podsOf(selector: string): Promise<Pod[]> {
 async function settled(name: string, n: number, ms = 15_000): Promise<ReplicaSet> {
   return until(`${name} at ${n} ready replicas`, async () => {
     const rs = await rss.get(name);
-    const s = rs.status ?? {};
+    const s: NonNullable<ReplicaSet['status']> = rs.status ?? { replicas: 0 };
     const live = await podsOf(`app=${name}`);
     return s.observedGeneration === rs.metadata?.generation && (s.replicas ?? 0) === n && (s.readyReplicas ?? 0) === n
       && (s.availableReplicas ?? 0) === n && (s.fullyLabeledReplicas ?? 0) === n && live.length === n && rs;

@@ -12,6 +12,11 @@ import type { RestClient } from '../client/index.ts';
 import { selectControllers, startControllerManager, type ControllerManager } from './manager.ts';
 import type { Controller, ControllerContext } from './types.ts';
 import { waitForSync } from './worker.ts';
+import { FakeClock } from '../base/clock.ts';
+import { CONTROLLERS } from './index.ts';
+import { namespaceController } from './namespace/index.ts';
+import { serviceAccountController } from './serviceaccount/index.ts';
+import { rootCACertPublisher } from './rootcacert/index.ts';
 
 const logger = pino({ level: 'silent' });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -75,6 +80,30 @@ describe('with a server', () => {
     assert.equal(a.ctx!.signal.aborted, true);
     assert.equal(m.isLeading(), false);
     await m.stop(); // idempotent
+  });
+
+  test('stop leaves no timer behind, even with requeues pending (fake clock)', async () => {
+    const clock = new FakeClock(Date.now());
+    const client = ts.newClient();
+    const m = startControllerManager({
+      client, leaderElect: false, identity: 'x', logger, clock, rootCAPem: 'CA',
+      controllers: [namespaceController(), serviceAccountController(), rootCACertPublisher()],
+    });
+    const cms = client.resource('v1', 'ConfigMap').namespace('timers');
+    await client.resource('v1', 'Namespace').create({ metadata: { name: 'timers' } });
+    await cms.create({ metadata: { name: 'held', finalizers: ['example.com/hold'] } });
+    await client.resource('v1', 'Namespace').delete('timers');
+    // The namespace controller finds the held ConfigMap and requeues with back-off: a timer.
+    await until('a requeue timer', () => clock.pending() > 0);
+    await m.stop();
+    assert.equal(clock.pending(), 0, 'timers left after stop');
+    await cms.patch('held', 'json', [{ op: 'remove', path: '/metadata/finalizers' }]);
+  });
+
+  test('CONTROLLERS has unique names', () => {
+    const names = CONTROLLERS.map((c) => c.name);
+    assert.equal(new Set(names).size, names.length, names.join(', '));
+    for (const n of ['namespace', 'serviceaccount', 'root-ca-cert-publisher']) assert.ok(names.includes(n), n);
   });
 
   describe('leader election', () => {

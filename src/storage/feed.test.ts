@@ -33,4 +33,29 @@ void describe('ChangeFeed', () => {
     await feed.waitBeyond(2, new AbortController().signal); // closed: returns at once
     assert.equal(feed.waiting, 0);
   });
+
+  void it('wakes a waiter on a prefix only for writes under it, unless told no keys', async () => {
+    const feed = new ChangeFeed(1);
+    const ac = new AbortController();
+    let woke = '';
+    const cms = feed.waitBeyond(1, ac.signal, '/registry/configmaps/').then(() => { woke += 'cm '; });
+    const all = feed.waitBeyond(1, ac.signal).then(() => { woke += 'all '; });
+    feed.publish(2, ['/registry/secrets/default/s']);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(woke, 'all ');
+    assert.equal(feed.waiting, 1);
+    feed.publish(3, ['/registry/secrets/default/t', '/registry/configmaps/default/c']);
+    await cms;
+    await all;
+    assert.equal(feed.waiting, 0);
+
+    // Behind the revision already: at once, whatever was written since.
+    await feed.waitBeyond(2, ac.signal, '/registry/pods/');
+    // A publish that does not say which keys wakes everyone.
+    const pods = feed.waitBeyond(3, ac.signal, '/registry/pods/');
+    feed.publish(4);
+    await pods;
+    assert.equal(feed.waiting, 0);
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+  });
 });

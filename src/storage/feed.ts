@@ -4,23 +4,36 @@
 // grew, then read the log themselves from their own position. That keeps a slow
 // watcher from making anyone buffer for it, and makes gaps impossible: whatever
 // a watcher missed while busy is still in the log.
+//
+// A waiter may name the key prefix it watches, and a publisher the keys it
+// wrote: the waiter then sleeps through writes elsewhere. The apiserver keeps
+// one store watch per resource type (a few dozen), so waking all of them to
+// read the log after every write cost more than the write itself.
 
 import type { Revision } from './store.ts';
 
 export class ChangeFeed {
   #revision: Revision;
   #closed = false;
-  readonly #waiters = new Set<() => void>();
+  /** Each sleeping waiter, with the prefix it cares about ('' = every key). */
+  readonly #waiters = new Map<() => void, string>();
 
   constructor(revision: Revision) {
     this.#revision = revision;
   }
 
-  /** Call after each committed write, synchronously with the commit. */
-  publish(revision: Revision): void {
+  /**
+   * Call after each committed write, synchronously with the commit. `keys`, the
+   * keys the writes up to `revision` touched, lets waiters on other prefixes sleep
+   * on; without it every waiter wakes.
+   */
+  publish(revision: Revision, keys?: readonly string[]): void {
     if (revision <= this.#revision) return;
     this.#revision = revision;
-    this.#wakeAll();
+    if (!keys) { this.#wakeAll(); return; }
+    for (const [wake, prefix] of [...this.#waiters]) {
+      if (prefix === '' || keys.some((k) => k.startsWith(prefix))) wake();
+    }
   }
 
   /** Wakes every waiter for good; the store is closing and reads will say so. */
@@ -30,11 +43,13 @@ export class ChangeFeed {
   }
 
   /**
-   * Resolves once the revision exceeds `after`, the feed closes or `signal` aborts,
+   * Resolves once the revision exceeds `after` (by a write under `prefix`, when the
+   * publisher says which keys it wrote), the feed closes or `signal` aborts,
    * whichever comes first. Checking the revision first means a write that landed
-   * while the watcher was busy elsewhere is never slept through.
+   * while the watcher was busy elsewhere is never slept through: a revision past
+   * `after` resolves at once, whatever keys it wrote.
    */
-  waitBeyond(after: Revision, signal: AbortSignal): Promise<void> {
+  waitBeyond(after: Revision, signal: AbortSignal, prefix = ''): Promise<void> {
     if (this.#revision > after || this.#closed || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
@@ -42,7 +57,7 @@ export class ChangeFeed {
         signal.removeEventListener('abort', wake);
         resolve();
       };
-      this.#waiters.add(wake);
+      this.#waiters.set(wake, prefix);
       signal.addEventListener('abort', wake, { once: true });
     });
   }
@@ -53,6 +68,6 @@ export class ChangeFeed {
   }
 
   #wakeAll(): void {
-    for (const wake of [...this.#waiters]) wake();
+    for (const wake of [...this.#waiters.keys()]) wake();
   }
 }

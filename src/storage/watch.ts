@@ -44,6 +44,6 @@ export async function* followLog(
       if (signal.aborted) return;
     }
     after = Math.max(after, page.through);
-    if (page.caughtUp) await feed.waitBeyond(after, signal);
+    if (page.caughtUp) await feed.waitBeyond(after, signal, prefix);
   }
 }

@@ -126,7 +126,7 @@ export class MemoryStore implements Store, EventLog {
     else this.#current.delete(event.key);
     this.#log.push(event);
     this.#revision = revisionOf(event);
-    this.#feed.publish(this.#revision);
+    this.#feed.publish(this.#revision, [event.type === 'put' ? event.kv.key : event.key]);
   }
 
   /** The state as of `at`: undo, newest first, every event after it. */

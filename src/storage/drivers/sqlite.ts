@@ -240,7 +240,7 @@ export class SqliteStore implements Store, EventLog {
     this.#stats.writes += ops.length;
     if (head !== this.#revision) {
       this.#revision = head;
-      this.#feed.publish(head);
+      this.#feed.publish(head, ops.filter((_, i) => !(outcomes[i] instanceof StoreError)).map((op) => op.key));
     }
     return outcomes;
   }
