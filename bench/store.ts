@@ -19,6 +19,7 @@
 // CI runs it small (CI=true → 4 clients × 25 writes, 50 watchers, a burst of 50).
 // Prints figures only; nothing is asserted on them.
 
+import type { Agent } from 'node:https';
 import * as os from 'node:os';
 import { Pilot } from '../test/helpers/pilot.ts';
 import { EtcdServer } from '../test/helpers/etcd.ts';
@@ -34,7 +35,9 @@ const CLIENTS = arg('clients', small ? 4 : 16);
 /** Writes per client in the concurrent run (half creates, half updates); the sequential run makes as many in all. */
 const WRITES = arg('writes', small ? 25 : 200);
 const WATCHERS = arg('watchers', small ? 50 : 1000);
-const BURST = arg('burst', small ? 50 : 500);
+const BURST_CLIENTS = Math.min(CLIENTS, arg('burst', small ? 50 : 500));
+/** The burst: BURST_CLIENTS clients × this many writes each. */
+const BURST_EACH = Math.ceil(arg('burst', small ? 50 : 500) / BURST_CLIENTS);
 
 type Driver = 'sqlite' | 'etcd';
 const NS = 'bench';
@@ -114,7 +117,7 @@ async function bench(driver: Driver): Promise<Figures> {
   const etcd = driver === 'etcd' ? await EtcdServer.start() : undefined;
   const pilot = new Pilot(etcd ? { datastore: etcd.url } : {});
   const streams: StreamWatch[] = [];
-  const agent = { destroy: (): void => undefined };
+  let shared: Agent | undefined;
   try {
     await pilot.start();
     const creds = credsFromKubeconfig(pilot.kubeconfig);
@@ -147,8 +150,7 @@ async function bench(driver: Driver): Promise<Figures> {
 
     // 2. Fan-out.
     f.rssIdleMiB = await rssMiB(creds);
-    const shared = watchAgent(creds, { maxSockets: Infinity });
-    agent.destroy = () => shared.destroy();
+    shared = watchAgent(creds, { maxSockets: Infinity });
     const from = await currentRv(creds);
     const fan = new Writes(creds);
     const latencies: number[] = [];
@@ -171,7 +173,7 @@ async function bench(driver: Driver): Promise<Figures> {
     f.rssWatchersMiB = await rssMiB(creds);
     const cpu0 = [await cpuSeconds(creds), ownCpuSeconds()];
     const burstStart = performance.now();
-    await workload(fan, 'burst', Math.min(CLIENTS, BURST), Math.max(1, Math.floor(BURST / Math.min(CLIENTS, BURST))));
+    await workload(fan, 'burst', BURST_CLIENTS, BURST_EACH);
     const writes = fan.sentAt.size;
     const want = writes * f.fanWatchers;
     const deadline = performance.now() + 60_000;
@@ -186,7 +188,7 @@ async function bench(driver: Driver): Promise<Figures> {
     return f;
   } finally {
     for (const s of streams) s.close();
-    agent.destroy();
+    shared?.destroy();
     closeAgents();
     await pilot.dispose();
     await etcd?.dispose();
@@ -207,7 +209,7 @@ async function main(): Promise<void> {
   row('  p50 / p99', (f) => both(f.concP50, f.concP99));
   row('watch delivery, send→event p50 / p99', (f) => both(f.watchP50, f.watchP99));
   row(`fan-out: watchers (opened in s)`, (f) => `${f.fanWatchers} (${f.fanOpenS.toFixed(1)} s)`);
-  row(`  burst of ${BURST} writes, send→event p50 / p99`, (f) => both(f.fanP50, f.fanP99));
+  row(`  burst of ${BURST_CLIENTS * BURST_EACH} writes, send→event p50 / p99`, (f) => both(f.fanP50, f.fanP99));
   row('  last watcher had the last event after', (f) => ms(f.fanLastMs));
   row('  CPU s: server / watchers\' client', (f) => `${f.fanServerCpu.toFixed(1)} / ${f.fanClientCpu.toFixed(1)}`);
   row('  events not delivered (of writes × watchers)', (f) => String(f.fanMissing));

@@ -9,6 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Pilot, run } from './helpers/pilot.ts';
+
+// These tests pin what the API server itself returns for workload objects, so
+// the workload controllers (tested in workloads-*.test.ts) do not act on them.
+const API_ONLY_WORKLOADS = ['--controllers', '*,-replicaset,-deployment'];
 import { cmYaml } from './helpers/kube-http.ts';
 
 const SDK = '/usr/lib/google-cloud-sdk/bin';
@@ -17,7 +21,7 @@ const versions = fs.existsSync(SDK)
   : [];
 
 describe('kubectl versions', () => {
-  const pilot = new Pilot({ datastore: 'memory://' });
+  const pilot = new Pilot({ datastore: 'memory://', extraArgs: API_ONLY_WORKLOADS });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pilot-kver-'));
 
   before(async () => { await pilot.start(); });

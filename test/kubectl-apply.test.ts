@@ -9,6 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Pilot, run, type RunResult } from './helpers/pilot.ts';
+
+// These tests pin what the API server itself returns for workload objects, so
+// the workload controllers (tested in workloads-*.test.ts) do not act on them.
+const API_ONLY_WORKLOADS = ['--controllers', '*,-replicaset,-deployment'];
 import { deploymentObj, namespaceObj, parseTable, serviceObj, webStack, yamlDocs, type DeploymentSpec } from './helpers/manifests.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -16,7 +20,7 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 interface ManagedFieldsEntry { manager: string; operation: string; apiVersion: string; subresource?: string; fieldsV1: Record<string, unknown> }
 
 describe('kubectl apply', () => {
-  const pilot = new Pilot({ datastore: 'memory://' });
+  const pilot = new Pilot({ datastore: 'memory://', extraArgs: API_ONLY_WORKLOADS });
 
   before(async () => { await pilot.start(); });
   after(async () => { await pilot.dispose(); });
@@ -248,7 +252,7 @@ const SDK = '/usr/lib/google-cloud-sdk/bin';
 for (const minor of ['27', '33']) {
   const bin = path.join(SDK, `kubectl.1.${minor}`);
   describe(`kubectl 1.${minor}: create, get, apply`, { skip: !fs.existsSync(bin) && `${bin} is not installed` }, () => {
-    const pilot = new Pilot({ datastore: 'memory://' });
+    const pilot = new Pilot({ datastore: 'memory://', extraArgs: API_ONLY_WORKLOADS });
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), `pilot-kc${minor}-`));
     const k = async (args: string[], input?: string): Promise<RunResult> =>
       run(bin, ['--kubeconfig', pilot.kubeconfig, '--cache-dir', cache, ...args], { input });

@@ -9,10 +9,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Pilot } from './helpers/pilot.ts';
+
+// These tests pin what the API server itself returns for workload objects, so
+// the workload controllers (tested in workloads-*.test.ts) do not act on them.
+const API_ONLY_WORKLOADS = ['--controllers', '*,-replicaset,-deployment'];
 import { configMapObj, deploymentObj, namespaceObj, parseTable, podObj, webStack, yamlDocs } from './helpers/manifests.ts';
 
 describe('kubectl create, edit, patch, label, scale, delete', () => {
-  const pilot = new Pilot({ datastore: 'memory://' });
+  const pilot = new Pilot({ datastore: 'memory://', extraArgs: API_ONLY_WORKLOADS });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pilot-kcrud-'));
 
   before(async () => { await pilot.start(); });

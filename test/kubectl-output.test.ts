@@ -7,13 +7,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
 import { Pilot } from './helpers/pilot.ts';
+
+// These tests pin what the API server itself returns for workload objects, so
+// the workload controllers (tested in workloads-*.test.ts) do not act on them.
+const API_ONLY_WORKLOADS = ['--controllers', '*,-replicaset,-deployment'];
 import { configMapObj, describeFields, headers, namespaceObj, parseTable, podObj, webStack, yamlDocs } from './helpers/manifests.ts';
 
 const NS = 'out';
 const AGE = /^\d+s$/;
 
 describe('kubectl output', () => {
-  const pilot = new Pilot({ datastore: 'memory://' });
+  const pilot = new Pilot({ datastore: 'memory://', extraArgs: API_ONLY_WORKLOADS });
   let clusterIP = '';
 
   before(async () => {

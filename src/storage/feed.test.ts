@@ -58,4 +58,15 @@ void describe('ChangeFeed', () => {
     assert.equal(feed.waiting, 0);
     assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
   });
+
+  void it('settle() wakes every waiter, whatever its prefix, and gives them a turn', async () => {
+    const feed = new ChangeFeed(1);
+    const ac = new AbortController();
+    let woke = 0;
+    const waits = ['/a/', '/b/', ''].map((p) => feed.waitBeyond(1, ac.signal, p).then(() => { woke++; }));
+    await feed.settle();
+    assert.equal(woke, 3);
+    await Promise.all(waits);
+    assert.equal(feed.waiting, 0);
+  });
 });

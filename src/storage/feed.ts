@@ -8,8 +8,12 @@
 // A waiter may name the key prefix it watches, and a publisher the keys it
 // wrote: the waiter then sleeps through writes elsewhere. The apiserver keeps
 // one store watch per resource type (a few dozen), so waking all of them to
-// read the log after every write cost more than the write itself.
+// read the log after every write cost more than the write itself. Such a waiter
+// may then sit at an old revision although it has missed nothing, so a driver
+// calls settle() before compacting: every waiter reads once, which moves it up
+// to the head, and compaction of history it has no interest in never overtakes it.
 
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Revision } from './store.ts';
 
 export class ChangeFeed {
@@ -34,6 +38,16 @@ export class ChangeFeed {
     for (const [wake, prefix] of [...this.#waiters]) {
       if (prefix === '' || keys.some((k) => k.startsWith(prefix))) wake();
     }
+  }
+
+  /**
+   * Wakes every waiter and resolves after a turn of the event loop, by which time
+   * each has read the log (a read is synchronous) and is waiting at the head again.
+   * Call before compacting.
+   */
+  async settle(): Promise<void> {
+    this.#wakeAll();
+    await nextTurn();
   }
 
   /** Wakes every waiter for good; the store is closing and reads will say so. */

@@ -43,7 +43,12 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, rest
   const write = async (ev: { type: string; object: unknown }): Promise<void> => {
     start();
     if (!res.write(`${JSON.stringify(ev)}\n`)) {
-      await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      // Wait for the client to read, or to go away; drop both listeners either way.
+      await new Promise<void>((resolve) => {
+        const done = (): void => { res.off('drain', done); res.off('close', done); resolve(); };
+        res.on('drain', done);
+        res.on('close', done);
+      });
     }
   };
   const encode = (ev: WatchEvent): Obj => {

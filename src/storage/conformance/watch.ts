@@ -131,6 +131,30 @@ export function watchTests(factory: StoreFactoryFn): void {
     if (seen.length < 1000) await rejectsWith(Promise.reject(error), 'Compacted');
   }));
 
+  void it('keeps a caught-up watcher of a quiet prefix through compaction of writes elsewhere', () => withStore(factory, async (s) => {
+    await s.create('/quiet/a', enc('1'));
+    const seen: number[] = [];
+    let error: unknown;
+    const watching = (async () => {
+      try {
+        for await (const e of s.watch('/quiet/', 1, AbortSignal.timeout(5000))) {
+          seen.push(revisionOf(e));
+          break;
+        }
+      } catch (err) {
+        error = err;
+      }
+    })();
+    await sleep(20); // caught up, and waiting
+    await churn(s, '/busy/', 50);
+    // Past the revision the watch started from: it has missed nothing, so it goes on.
+    await s.compact(await s.currentRevision());
+    const b = await s.create('/quiet/b', enc('1'));
+    await watching;
+    assert.equal(error, undefined, `the watch failed: ${String(error)}`);
+    assert.deepEqual(seen, [b.modRevision]);
+  }));
+
   void it('fails a waiting watch with Closed when the store closes', async () => {
     const s = await factory();
     const ac = new AbortController();

@@ -200,6 +200,10 @@ export class SqliteStore implements Store, EventLog {
   async #compact(revision: Revision): Promise<void> {
     this.#open();
     if (revision > this.#revision) throw futureRevision(revision, this.#revision);
+    if (revision <= this.#compacted) return;
+    // Watchers asleep on quiet prefixes move up to the head first (see ChangeFeed).
+    await this.#feed.settle();
+    this.#open();
     const forgetSuperseded = this.#stmt(`DELETE FROM log WHERE revision IN
       (SELECT prev_revision FROM log WHERE revision > ? AND revision <= ? AND prev_revision > 0)`);
     const forgetDeletes = this.#stmt('DELETE FROM log WHERE revision > ? AND revision <= ? AND deleted = 1');
