@@ -14,6 +14,16 @@ import { encodeOne } from './resources.ts';
 
 const BOOKMARK_INTERVAL_MS = 60_000;
 
+// Watch-cache events share their objects among watchers; so can the encoding.
+const encoded = new WeakMap<Obj, Map<string, string>>();
+function sharedLine(type: string, obj: Obj): string {
+  let byType = encoded.get(obj);
+  if (!byType) { byType = new Map(); encoded.set(obj, byType); }
+  let line = byType.get(type);
+  if (line === undefined) { line = `${JSON.stringify({ type, object: obj })}\n`; byType.set(type, line); }
+  return line;
+}
+
 export async function serveWatch(req: IncomingMessage, res: ServerResponse, rest: ResourceREST, ns: string, sel: Selection,
   q: URLSearchParams, fmt: OutputFormat, now: () => Date): Promise<void> {
   if (fmt.kind === 'yaml') fmt = { kind: 'json' };
@@ -40,9 +50,9 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, rest
     res.writeHead(200, { 'Content-Type': contentTypeOf(fmt), 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
   };
-  const write = async (ev: { type: string; object: unknown }): Promise<void> => {
+  const write = async (ev: { type: string; object: unknown }, line?: string): Promise<void> => {
     start();
-    if (!res.write(`${JSON.stringify(ev)}\n`)) {
+    if (!res.write(line ?? `${JSON.stringify(ev)}\n`)) {
       // Wait for the client to read, or to go away; drop both listeners either way.
       await new Promise<void>((resolve) => {
         const done = (): void => { res.off('drain', done); res.off('close', done); resolve(); };
@@ -67,7 +77,9 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, rest
     for await (const ev of events) {
       if (abort.signal.aborted) break;
       lastRV = String(ev.object.metadata?.resourceVersion ?? lastRV);
-      await write({ type: ev.type, object: encode(ev) });
+      // Plain JSON events are the same bytes for every watcher: encode once.
+      if (fmt.kind === 'json' && ev.type !== 'BOOKMARK') await write(ev, sharedLine(ev.type, ev.object));
+      else await write({ type: ev.type, object: encode(ev) });
     }
   } catch (e) {
     if (abort.signal.aborted) return;

@@ -162,6 +162,10 @@ export async function* watchObjects(rest: ResourceREST, ns: string, p: WatchPara
   // `from`; otherwise straight from the store.
   const cache = rest.watchCache();
   await cache.start();
+  // History the store has compacted away is gone for every watcher, even if
+  // the cache still remembers it: the store's compaction point is the contract.
+  const compacted = await rest.store.compactedRevision();
+  if (from < compacted) throw ApiError.expired(`too old resource version: ${from} (${compacted})`);
   const events = cache.subscribe(prefix, from, signal) ?? storeEvents(rest, prefix, from, signal);
   for await (const ev of events) {
     if (ev.deleted) {

@@ -37,6 +37,9 @@ export class Registry implements NamespaceLookup {
     const svc = this.rest('', 'v1', 'services')!;
     const list = await this.store.list(svc.prefix);
     await this.serviceAllocators.repair(list.items.map(decodeKV));
+    // Every resource's watch cache follows the store from now on, so a watch
+    // from a list made after start is served from the cache, as upstream.
+    await Promise.all([...this.rests.values()].map((r) => r.watchCache().start()));
   }
 
   /** Stops the watch caches (before the store closes). */
