@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import type { ObjectMeta, OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { startTestServer, type TestServer } from '../src/client/testserver.ts';
+import { startTestServer, type TestServer } from './helpers/testserver.ts';
 import { EventRecorder, SharedInformerFactory, isNotFound, type KubeObject, type RestClient } from '../src/client/index.ts';
 import { realClock } from '../src/base/clock.ts';
 import { garbageCollectorController } from '../src/controllers/garbagecollector/index.ts';

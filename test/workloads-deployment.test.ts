@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Event as CoreEvent, Pod } from 'kubernetes-types/core/v1.js';
-import { startTestServer, type TestServer } from '../src/client/testserver.ts';
+import { startTestServer, type TestServer } from './helpers/testserver.ts';
 import type { ResourceClient } from '../src/client/index.ts';
 import { replicaSetController } from '../src/controllers/replicaset/index.ts';
 import { deploymentController, REVISION } from '../src/controllers/deployment/index.ts';

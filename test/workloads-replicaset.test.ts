@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod, Event as CoreEvent } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import { startTestServer, type TestServer } from '../src/client/testserver.ts';
+import { startTestServer, type TestServer } from './helpers/testserver.ts';
 import type { ResourceClient } from '../src/client/index.ts';
 import { replicaSetController } from '../src/controllers/replicaset/index.ts';
 import { FakeKubelet, runControllers, type RunningControllers } from './helpers/fake-kubelet.ts';

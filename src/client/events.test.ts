@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { ConfigMap, Event as CoreEvent } from 'kubernetes-types/core/v1.js';
 import { FakeClock } from '../base/clock.ts';
 import { EventRecorder, referenceOf } from './events.ts';
-import { startTestServer, type TestServer } from './testserver.ts';
+import { startTestServer, type TestServer } from '../../test/helpers/testserver.ts';
 
 const quiet = { debug: () => undefined, warn: () => undefined };
 let ts: TestServer;

@@ -8,7 +8,7 @@ import { ApiError } from '../base/errors.ts';
 import { ResourceInformer } from './informer.ts';
 import { SharedInformerFactory } from './informer-factory.ts';
 import type { ListOptions, ListWatch, ObjectList, WatchOptions } from './resource.ts';
-import { startTestServer, type TestServer } from './testserver.ts';
+import { startTestServer, type TestServer } from '../../test/helpers/testserver.ts';
 import type { WatchEvent } from './watch.ts';
 
 const quiet = { debug: () => undefined, warn: () => undefined };

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { LeaderElector, leaseLock } from './leaderelection.ts';
-import { startTestServer, type TestServer } from './testserver.ts';
+import { startTestServer, type TestServer } from '../../test/helpers/testserver.ts';
 
 const quiet = { debug: () => undefined, warn: () => undefined };
 let ts: TestServer;

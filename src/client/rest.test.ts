@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConfigMap, Namespace, ResourceQuota } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../base/errors.ts';
-import { startTestServer, type TestServer } from './testserver.ts';
+import { startTestServer, type TestServer } from '../../test/helpers/testserver.ts';
 import type { WatchEvent } from './watch.ts';
 
 let ts: TestServer;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Namespace } from 'kubernetes-types/core/v1.js';
-import { startTestServer, type TestServer } from '../client/testserver.ts';
+import { startTestServer, type TestServer } from '../../test/helpers/testserver.ts';
 import type { RestClient } from '../client/index.ts';
 import { selectControllers, startControllerManager, type ControllerManager } from './manager.ts';
 import type { Controller, ControllerContext } from './types.ts';

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { ConfigMap, Namespace, NamespaceCondition, Pod } from 'kubernetes-types/core/v1.js';
-import { startTestServer, type TestServer } from '../../client/testserver.ts';
+import { startTestServer, type TestServer } from '../../../test/helpers/testserver.ts';
 import { isNotFound, type RestClient } from '../../client/index.ts';
 import { realClock } from '../../base/clock.ts';
 import { RESOURCES } from '../../api/resources.ts';

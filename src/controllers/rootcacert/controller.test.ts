@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConfigMap, Namespace } from 'kubernetes-types/core/v1.js';
-import { startTestServer, type TestServer } from '../../client/testserver.ts';
+import { startTestServer, type TestServer } from '../../../test/helpers/testserver.ts';
 import { Indexer, type RestClient } from '../../client/index.ts';
 import { DESCRIPTION, ROOT_CA_CONFIGMAP, syncRootCA } from './controller.ts';
 

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-types/core/v1.js';
-import { startTestServer, type TestServer } from '../../client/testserver.ts';
+import { startTestServer, type TestServer } from '../../../test/helpers/testserver.ts';
 import { Indexer, isNotFound, type RestClient } from '../../client/index.ts';
 import { startControllerManager, type ControllerManager } from '../manager.ts';
 import { serviceAccountController, syncServiceAccounts } from './controller.ts';

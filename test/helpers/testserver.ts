@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startServer, DEFAULTS, type RunningServer, type ServerConfig } from '../server/server.ts';
-import { loadKubeconfig } from './kubeconfig.ts';
-import { RestClient, type RestClientOptions } from './rest.ts';
+import { startServer, DEFAULTS, type RunningServer, type ServerConfig } from '../../src/server/server.ts';
+import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
+import { RestClient, type RestClientOptions } from '../../src/client/rest.ts';
 
 export interface TestServer {
   server: RunningServer;
