@@ -38,3 +38,27 @@ test('kubectl works against a server on etcd, and objects outlive the server', a
   assert.equal(patched.data.k, 'w');
   assert.ok(Number(patched.metadata.resourceVersion) > Number(before.metadata.resourceVersion));
 });
+
+test('/readyz fails within seconds while etcd does not answer, /livez stays ok, and both recover', async () => {
+  const probe = async (path: string): Promise<{ code: number; ms: number }> => {
+    const t0 = Date.now();
+    const r = await pilot.kubectl(['get', '--raw', path]);
+    return { code: r.code, ms: Date.now() - t0 };
+  };
+  assert.equal((await probe('/readyz')).code, 0);
+  // SIGSTOP: the TCP connection stays up but nothing answers, as when a link is cut.
+  process.kill(etcd.pid!, 'SIGSTOP');
+  try {
+    const ready = await probe('/readyz');
+    assert.notEqual(ready.code, 0, '/readyz must fail while the datastore is unreachable');
+    console.log(`/readyz failed after ${ready.ms} ms with etcd stopped`);
+    assert.equal((await probe('/livez')).code, 0);
+  } finally {
+    process.kill(etcd.pid!, 'SIGCONT');
+  }
+  const deadline = Date.now() + 30_000;
+  while ((await probe('/readyz')).code !== 0) {
+    assert.ok(Date.now() < deadline, '/readyz did not recover after etcd came back');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});

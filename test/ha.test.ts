@@ -55,6 +55,51 @@ test('one CA: each server has its own serving cert, and each kubeconfig works ag
   }
 });
 
+/** The ports the `kubernetes` Endpoints list (all servers run on this host; they differ by port). */
+async function endpointPorts(p: Pilot): Promise<number[]> {
+  const ep = await p.json(['get', 'endpoints', 'kubernetes', '-n', 'default']);
+  return (ep.subsets ?? []).flatMap((s: { ports: { port: number }[] }) => s.ports.map((x) => x.port)).sort();
+}
+
+async function slicePorts(p: Pilot): Promise<number[]> {
+  const list = await p.json(['get', 'endpointslices', '-n', 'default', '-l', 'kubernetes.io/service-name=kubernetes']);
+  return list.items.filter((s: { endpoints?: unknown[] }) => (s.endpoints ?? []).length > 0)
+    .flatMap((s: { ports: { port: number }[] }) => s.ports.map((x) => x.port)).sort();
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) assert.fail(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return Date.now() - start;
+}
+
+test('the kubernetes Endpoints list every live server: a stopped server leaves at once, a killed one when its lease expires', async () => {
+  const both = [a.port, b.port].sort();
+  await until('both servers listed', async () => JSON.stringify(await endpointPorts(a)) === JSON.stringify(both), 30_000);
+  await until('both servers in the EndpointSlices', async () => JSON.stringify(await slicePorts(b)) === JSON.stringify(both), 30_000);
+  const leases = await a.json(['get', 'leases', '-n', 'kube-system', '-l', 'apiserver.kubernetes.io/identity=kube-apiserver']);
+  assert.ok(leases.items.length >= 2, 'one identity lease per server');
+
+  const c = new Pilot({ datastore: etcd.url, extraArgs: ['--token', TOKEN, '--disable-controllers'] });
+  extra.push(c);
+  await c.start();
+  const three = [a.port, b.port, c.port].sort();
+  assert.deepEqual(await endpointPorts(a), three, 'a server is listed once it has started');
+  // A clean stop takes the server out itself — well before its 15 s lease could expire.
+  await c.stop();
+  await until('stopped server removed', async () => JSON.stringify(await endpointPorts(a)) === JSON.stringify(both), 10_000);
+  // A killed server cannot: the others drop it once its lease has expired (15 s + one 10 s renew period).
+  await c.start();
+  await until('restarted server listed', async () => JSON.stringify(await endpointPorts(b)) === JSON.stringify(three), 10_000);
+  await c.stop(true);
+  const ms = await until('killed server dropped', async () => JSON.stringify(await endpointPorts(b)) === JSON.stringify(both), 45_000);
+  console.log(`killed apiserver left the kubernetes Endpoints after ${ms} ms`);
+  assert.deepEqual(await slicePorts(a), both);
+});
+
 test('a write through one server is seen by reads and watches on the other; either survives the other\'s kill -9', async () => {
   await a.k(['create', 'namespace', 'ha']);
   const watchB = spawnKubectl(b, ['get', 'configmaps', '-n', 'ha', '-w', '-o', 'name']);

@@ -17,6 +17,7 @@ program.command('server')
   .addOption(new Option('--token <secret>', 'cluster token: servers on one datastore given the same token share its CA and keys (high availability)').env('PILOT_TOKEN'))
   .option('--token-file <file>', 'read the cluster token from the first line of this file')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
+  .option('--tls-san <names>', 'extra host names or IPs for the serving certificate, comma-separated (repeatable)', (v: string, prev: string[] = []) => [...prev, ...parseList(v)])
   .option('--service-cluster-ip-range <cidr>', 'Service IP range', DEFAULTS.serviceCidr)
   .option('--service-node-port-range <range>', 'NodePort range', DEFAULTS.nodePortRange.join('-'))
   .option('--compaction-retain <revisions>', 'revisions of history kept for watches', String(DEFAULTS.compactionRetainRevisions))
@@ -49,7 +50,7 @@ program.command('server')
     const srv = await startServer({
       ...DEFAULTS,
       dataDir: o.dataDir, securePort: port, bindAddress: o.bindAddress, datastore: o.datastore,
-      tokenAuthFile: o.tokenAuthFile, token, serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
+      tokenAuthFile: o.tokenAuthFile, token, tlsSans: o.tlsSan as unknown as string[] | undefined, serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
       compactionRetainRevisions: Number(o.compactionRetain), compactionIntervalMs, logLevel: o.logLevel,
       controllers, leaderElect: parseBool(o.leaderElect), leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
     });

@@ -1,5 +1,5 @@
 // Objects every cluster has from the start: the system namespaces and the
-// `kubernetes` Service (first Service IP) with Endpoints pointing at the apiserver.
+// `kubernetes` Service (first Service IP).
 
 import { ApiError } from '../base/errors.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
@@ -8,7 +8,7 @@ import { KUBERNETES_SERVICE_IP } from './pki.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-function systemContext(): RequestContext {
+export function systemContext(): RequestContext {
   return {
     user: { username: 'system:apiserver', groups: ['system:masters'] }, now: new Date(), dryRun: false,
     fieldManager: 'kube-apiserver', fieldManagerDefaulted: false, fieldValidation: 'Ignore', warnings: [],
@@ -44,18 +44,5 @@ export async function bootstrapCluster(registry: Registry, apiserver: { ip: stri
     // Started on another port than last time: the Service follows the apiserver.
     await services.patch('default', 'kubernetes', 'merge-patch', { spec: { ports } }, systemContext());
   }
-  const endpoints = registry.rest('', 'v1', 'endpoints')!;
-  const ep = {
-    metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: apiserver.ip }], ports: [{ name: 'https', port: apiserver.port, protocol: 'TCP' }] }],
-  };
-  const update = (): Promise<unknown> => endpoints.update('default', 'kubernetes', ep, systemContext());
-  await update().catch(async (e: unknown) => {
-    if (!(e instanceof ApiError && e.code === 404)) throw e;
-    // 409: another server created it between our update and create; ours replaces it.
-    await endpoints.create('default', ep, systemContext()).catch((e2: unknown) => {
-      if (e2 instanceof ApiError && e2.code === 409) return update();
-      throw e2;
-    });
-  });
+  // Its Endpoints list every live apiserver: apiserver-endpoints.ts keeps them.
 }

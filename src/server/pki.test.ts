@@ -118,6 +118,24 @@ test('servingSans rejects a non-address in ips', () => {
   assert.throws(() => servingSans({ hosts: [], ips: ['not-an-ip'] }), /not an IP address/);
 });
 
+test('servingSans takes --tls-san names and addresses, and refuses anything else', () => {
+  const sans = servingSans({ hosts: ['API.example.com', '*.lb.example.com', '203.0.113.7'], ips: [] });
+  assert.ok(sans.dns.includes('api.example.com') && sans.dns.includes('*.lb.example.com'));
+  assert.ok(sans.ips.includes('203.0.113.7') && !sans.dns.includes('203.0.113.7'));
+  for (const bad of ['under_score.example', 'a..b', 'http://x', '-lead.example']) {
+    assert.throws(() => servingSans({ hosts: [bad], ips: [] }), /not a DNS name or IP address/, bad);
+  }
+});
+
+test('a serving certificate made without a --tls-san name is reissued to cover it', async (t) => {
+  const dir = tmpDir(t);
+  const a = await ensurePki(dir, { hosts: [], ips: [] });
+  assert.ok(!certSans(a.servingCertPem).dns.has('pilot.example.org'));
+  const b = await ensurePki(dir, { hosts: ['pilot.example.org'], ips: [] });
+  assert.ok(certSans(b.servingCertPem).dns.has('pilot.example.org'));
+  assert.equal(b.caCertPem, a.caCertPem, 'same CA: existing kubeconfigs keep working');
+});
+
 test('Node tls accepts the serving certificate by name and by address', async (t) => {
   const pki = await ensurePki(tmpDir(t), { hosts: [], ips: [] });
   const server = tls.createServer({ cert: pki.servingCertPem, key: pki.servingKeyPem }, (s) => s.end('ok'));

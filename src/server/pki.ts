@@ -166,6 +166,9 @@ export async function issueClientCert(pki: Pick<Pki, 'caCertPem' | 'caKeyPem'>, 
   return issue(ca, { subject: subjectOf(req.cn, req.orgs ?? []), usage: x509.ExtendedKeyUsage.clientAuth, days: req.days ?? LEAF_DAYS });
 }
 
+/** A DNS name (RFC 1123 labels), optionally a wildcard's `*.` in front, as certificates allow. */
+const DNS_SAN = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
+
 /** Every name and address the serving certificate must cover. Exported for tests and diagnostics. */
 export function servingSans(opts: { hosts: string[]; ips: string[] }): { dns: string[]; ips: string[] } {
   const dns = new Set<string>([
@@ -180,7 +183,9 @@ export function servingSans(opts: { hosts: string[]; ips: string[] }): { dns: st
   // A host given as an address belongs among the IP SANs: Go's TLS never matches IPs against DNS SANs.
   for (const h of opts.hosts) {
     if (!h) continue;
-    if (net.isIP(h)) ips.add(normalizeIp(h)); else dns.add(h.toLowerCase());
+    if (net.isIP(h)) ips.add(normalizeIp(h));
+    else if (DNS_SAN.test(h)) dns.add(h.toLowerCase());
+    else throw new Error(`not a DNS name or IP address: ${JSON.stringify(h)}`);
   }
   for (const ip of opts.ips) {
     if (!net.isIP(ip)) throw new Error(`not an IP address: ${JSON.stringify(ip)}`);

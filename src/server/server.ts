@@ -21,11 +21,16 @@ import { createApiHandler } from '../apiserver/http/handler.ts';
 import { ensurePki, issueClientCert, type Pki } from './pki.ts';
 import { RestClient } from '../client/index.ts';
 import { CONTROLLERS } from '../controllers/index.ts';
+import type { ControllerOptions } from '../controllers/types.ts';
 import { defaultIdentity, selectControllers, startControllerManager, type ControllerManager, type LeaderElectionTimings } from '../controllers/manager.ts';
 import { refuseUnsharedStart, storeSharedSecrets } from './cluster-bootstrap.ts';
 import { writeAdminKubeconfig } from './kubeconfig.ts';
 import { bootstrapCluster } from './bootstrap.ts';
+import { ApiserverEndpointReconciler } from './apiserver-endpoints.ts';
 import { versionInfo } from './version.ts';
+
+/** Bumped by the server that compacts in an interval; the others on the store stand by. */
+const COMPACT_LOCK_KEY = '/pilot/compact_rev_key';
 
 export interface ServerConfig {
   dataDir: string;
@@ -35,6 +40,8 @@ export interface ServerConfig {
   /** Default: sqlite://<dataDir>/state.db */
   datastore?: string;
   tokenAuthFile?: string;
+  /** Extra names/IPs the serving certificate covers (k3s's --tls-san): a load balancer's or a DNS name. */
+  tlsSans?: string[];
   /** The cluster token: shares the CA and service-account keys through the datastore,
    *  so that several servers on it serve one cluster (cluster-bootstrap.ts). */
   token?: string;
@@ -49,6 +56,8 @@ export interface ServerConfig {
   /** Run controllers only while holding the Lease kube-system/kube-controller-manager (default true). */
   leaderElect?: boolean;
   leaderElection?: LeaderElectionTimings;
+  /** Settings of individual controllers (--cluster-cidr, --node-monitor-grace-period, …). */
+  controllerOptions?: ControllerOptions;
 }
 
 export interface RunningServer {
@@ -93,10 +102,12 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   try {
     if (cfg.token === undefined) await refuseUnsharedStart(store);
     const pki = await ensurePki(cfg.dataDir, {
-      hosts: [], ips: host === '127.0.0.1' ? [] : [host],
+      hosts: cfg.tlsSans ?? [], ips: host === '127.0.0.1' ? [] : [host],
       shared: cfg.token !== undefined ? storeSharedSecrets(store, cfg.token) : undefined,
     });
-    const compactor = startCompactor(store, { intervalMs: cfg.compactionIntervalMs, retainRevisions: cfg.compactionRetainRevisions });
+    const compactor = startCompactor(store, {
+      intervalMs: cfg.compactionIntervalMs, retainRevisions: cfg.compactionRetainRevisions, lockKey: COMPACT_LOCK_KEY,
+    });
     disposers.unshift(() => compactor.stop());
     const registry = new Registry(store, { serviceCidr: cfg.serviceCidr, nodePortRange: cfg.nodePortRange });
     await registry.start();
@@ -106,7 +117,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       registry, logger, version: versionInfo(),
       authenticator: createAuthenticator({ tokenFile: cfg.tokenAuthFile }),
       advertiseAddress: `${host}:${cfg.securePort}`,
-      ready: async () => { await store.currentRevision(); return true; },
+      ready: () => storeReachable(store, READYZ_STORE_TIMEOUT_MS),
     });
     const server = https.createServer({
       key: pki.servingKeyPem, cert: pki.servingCertPem, ca: [pki.caCertPem],
@@ -125,7 +136,13 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     const port = (server.address() as AddressInfo).port;
     const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-    await bootstrapCluster(registry, { ip: host === '127.0.0.1' ? firstHostIP() ?? host : host, port });
+    const advertiseIp = host === '127.0.0.1' ? firstHostIP() ?? host : host;
+    await bootstrapCluster(registry, { ip: advertiseIp, port });
+    const endpointReconciler = new ApiserverEndpointReconciler(registry, {
+      serverId: serverId(cfg.dataDir), endpoint: { ip: advertiseIp, port }, logger,
+    });
+    await endpointReconciler.start();
+    disposers.unshift(() => endpointReconciler.stop());
     const kubeconfigPath = path.join(cfg.dataDir, 'admin.kubeconfig');
     writeAdminKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, certPem: pki.adminCertPem, keyPem: pki.adminKeyPem });
     logger.info({ url, kubeconfig: kubeconfigPath }, 'pilot apiserver ready');
@@ -170,7 +187,7 @@ async function startInProcessControllerManager(cfg: ServerConfig, url: string, p
   const cm = startControllerManager({
     client, controllers, leaderElect: cfg.leaderElect ?? true, identity: defaultIdentity(serverId(cfg.dataDir)),
     // Its own logger: a child's `component` would repeat the apiserver's key, not replace it.
-    logger: pino({ level: logger.level, base: { component: 'controller-manager' } }, pino.destination(2)), rootCAPem: pki.caCertPem, ...cfg.leaderElection,
+    logger: pino({ level: logger.level, base: { component: 'controller-manager' } }, pino.destination(2)), rootCAPem: pki.caCertPem, controllerOptions: cfg.controllerOptions, ...cfg.leaderElection,
   });
   return {
     isLeading: () => cm.isLeading(),
@@ -200,4 +217,18 @@ function firstHostIP(): string | undefined {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return undefined;
+}
+
+/** Upstream's --etcd-healthcheck-timeout default: /readyz answers within it even when etcd is cut off. */
+const READYZ_STORE_TIMEOUT_MS = 2_000;
+
+/** Whether the store answers within `timeoutMs` (a cut link would otherwise hang /readyz). */
+async function storeReachable(store: Store, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+  try {
+    return await Promise.race([store.currentRevision().then(() => true, () => false), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -51,4 +51,34 @@ void describe('startCompactor', () => {
     assert.ok(errors.length > 0 && errors.every((e) => (e as Error).message === 'disk gone'));
     await store.close();
   });
+
+  void it('with a lock key, one of several servers compacts and the others stand by', async () => {
+    const store = await openMemoryStore();
+    const calls = [0, 0];
+    // Two "servers" on one store, each counting its own compactions.
+    const views = calls.map((_, i) => new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'compact') return async (rev: number) => { calls[i]++; await target.compact(rev); };
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }));
+    const errors: unknown[] = [];
+    const compactors = views.map((v) => startCompactor(v, { intervalMs: 5, retainRevisions: 5, lockKey: '/pilot/compact_rev_key', onError: (e) => errors.push(e) }));
+    try {
+      let kv = await store.create('/a', enc('0'));
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 10; i++) kv = await store.update('/a', enc(String(i)), kv.modRevision);
+        const before = await store.compactedRevision();
+        await eventually(async () => (await store.compactedRevision()) > before);
+      }
+    } finally {
+      for (const c of compactors) c.stop();
+    }
+    assert.deepEqual(errors, []);
+    assert.ok(calls[0] + calls[1] >= 5, `compactions: ${calls.join(', ')}`);
+    assert.ok(calls[0] === 0 || calls[1] === 0, `both servers compacted: ${calls.join(', ')}`);
+    assert.ok(await store.get('/pilot/compact_rev_key'), 'the lock key is kept in the store');
+    await store.close();
+  });
 });
