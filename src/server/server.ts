@@ -16,8 +16,12 @@ import { openStore } from '../storage/open.ts';
 import { startCompactor } from '../storage/compactor.ts';
 import type { Store } from '../storage/store.ts';
 import { Registry } from '../apiserver/registry/registry.ts';
+import { ApiError } from '../base/errors.ts';
 import { createAuthenticator } from '../apiserver/auth/authn.ts';
 import { createApiHandler } from '../apiserver/http/handler.ts';
+import type { TokenReviewer } from '../apiserver/http/reviews.ts';
+import { ServiceAccountTokens } from '../apiserver/auth/serviceaccount/tokens.ts';
+import type { ObjectGetter } from '../apiserver/auth/serviceaccount/authenticator.ts';
 import { ensurePki, issueClientCert, type Pki } from './pki.ts';
 import { RestClient } from '../client/index.ts';
 import { CONTROLLERS } from '../controllers/index.ts';
@@ -113,9 +117,20 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     await registry.start();
     disposers.unshift(() => registry.stop());
 
+    const saTokens = new ServiceAccountTokens({ signingKeyPem: pki.saPrivateKeyPem });
+    const saAuth = saTokens.authenticator(objectGetter(registry));
+    const authenticator = createAuthenticator({ tokenFile: cfg.tokenAuthFile, tokenAuthenticators: [saAuth] });
+    const tokenReview: TokenReviewer = async (token, audiences) => {
+      const sa = await saAuth.review(token, audiences.length ? audiences : saTokens.apiAudiences);
+      if (sa) return 'user' in sa ? { user: { ...sa.user, groups: [...sa.user.groups, 'system:authenticated'] }, audiences: sa.audiences } : { error: sa.error };
+      // Other tokens (the static file) are good for the API server's own audiences only.
+      if (audiences.length && !audiences.some((a) => saTokens.apiAudiences.includes(a))) return { error: 'token audiences are invalid' };
+      const user = await authenticator.authenticateToken(token);
+      return user ? { user, audiences: saTokens.apiAudiences } : { error: 'invalid bearer token' };
+    };
     const handler = createApiHandler({
       registry, logger, version: versionInfo(),
-      authenticator: createAuthenticator({ tokenFile: cfg.tokenAuthFile }),
+      authenticator, serviceAccountTokens: saTokens, tokenReview,
       advertiseAddress: `${host}:${cfg.securePort}`,
       ready: () => storeReachable(store, READYZ_STORE_TIMEOUT_MS),
     });
@@ -231,4 +246,13 @@ async function storeReachable(store: Store, timeoutMs: number): Promise<boolean>
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Reads the objects a service-account token names straight from the registry (current state). */
+function objectGetter(registry: Registry): ObjectGetter {
+  const plural = { ServiceAccount: 'serviceaccounts', Pod: 'pods', Secret: 'secrets', Node: 'nodes' } as const;
+  return async (kind, ns, name) => registry.rest('', 'v1', plural[kind])!.get(ns, name).catch((e: unknown) => {
+    if (e instanceof ApiError && e.code === 404) return undefined;
+    throw e;
+  });
 }

@@ -37,9 +37,10 @@ async function serve(auth: Authenticator): Promise<number> {
     cert: pki.servingCertPem, key: pki.servingKeyPem,
     requestCert: true, rejectUnauthorized: false, ca: [pki.caCertPem],
   }, (req, res) => {
-    const u = auth.authenticate(req);
-    res.writeHead(u ? 200 : 401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(u ?? null));
+    void auth.authenticate(req).then((u) => {
+      res.writeHead(u ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(u ?? null));
+    });
   });
   servers.push(server);
   server.listen(0, '127.0.0.1');

@@ -24,20 +24,21 @@ export interface Authenticator {
   /**
    * The user behind the request, or undefined when it must be answered 401
    * (credentials presented but not valid, or none presented and anonymous is off).
-   * Synchronous and cheap: it runs on every request.
+   * Cheap: it runs on every request (synchronous for certificates and static
+   * tokens; service-account tokens look up the objects they are bound to).
    */
-  authenticate(req: IncomingMessage): UserInfo | undefined;
+  authenticate(req: IncomingMessage): Promise<UserInfo | undefined>;
+  /** A bearer token alone, through the same token authenticators (TokenReview). */
+  authenticateToken(token: string): Promise<UserInfo | undefined>;
 }
 
 /**
  * A source of users for bearer tokens. Returns undefined for a token it does not
- * recognise (the next one is tried). The seam for service-account JWTs: their
- * verifier (ES256 with the PKI's SA key, plus a look-up of the bound objects in the
- * apiserver's cache) plugs in here. It must stay synchronous — verify with
- * node:crypto, not an async library call.
+ * recognise (the next one is tried). Service-account JWTs plug in here
+ * (serviceaccount/authenticator.ts), as does TokenReview's answer.
  */
 export interface TokenAuthenticator {
-  authenticateToken(token: string): UserInfo | undefined;
+  authenticateToken(token: string): UserInfo | undefined | Promise<UserInfo | undefined>;
 }
 
 export interface AuthenticatorOptions {
@@ -71,25 +72,28 @@ export function createAuthenticator(opts: AuthenticatorOptions = {}): Authentica
     return u;
   };
 
+  const authenticateToken = async (token: string): Promise<UserInfo | undefined> => {
+    if (token === '') return undefined;
+    for (const a of tokenAuths) {
+      const u = await a.authenticateToken(token);
+      if (u) return withAuthenticatedGroup(u);
+    }
+    return undefined;
+  };
+
   return {
-    authenticate(req) {
+    async authenticate(req) {
       const sock = req.socket as TLSSocket;
       if (sock.encrypted) {
         const u = userFromCert(sock);
         if (u) return withAuthenticatedGroup(u);
       }
       const token = bearerToken(req);
-      if (token !== undefined) {
-        if (token === '') return undefined;
-        for (const a of tokenAuths) {
-          const u = a.authenticateToken(token);
-          if (u) return withAuthenticatedGroup(u);
-        }
-        return undefined;
-      }
+      if (token !== undefined) return authenticateToken(token);
       if (opts.anonymous) return { username: USER_ANONYMOUS, groups: [GROUP_UNAUTHENTICATED] };
       return undefined;
     },
+    authenticateToken,
   };
 }
 

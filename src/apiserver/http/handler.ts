@@ -2,6 +2,8 @@
 // discovery, resources) → one central error handler that turns anything
 // unexpected into a 500 Status and logs it.
 
+import type { ServiceAccountTokens } from '../auth/serviceaccount/tokens.ts';
+import type { TokenReviewer } from './reviews.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -19,6 +21,10 @@ import { handleResource, notFoundPath } from './resources.ts';
 export interface ApiHandlerOptions {
   registry: Registry;
   authenticator: Authenticator;
+  /** Issues and verifies service-account tokens (TokenRequest, OIDC discovery). */
+  serviceAccountTokens?: ServiceAccountTokens;
+  /** TokenReview's answer: the status for a token and the audiences asked for. */
+  tokenReview?: TokenReviewer;
   logger: Logger;
   /** host:port clients should use (discovery's serverAddressByClientCIDRs). */
   advertiseAddress: string;
@@ -54,7 +60,7 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     void (async () => {
       const url = new URL(req.url ?? '/', 'https://localhost');
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-      const user = opts.authenticator.authenticate(req);
+      const user = await opts.authenticator.authenticate(req);
       if (!user && !PUBLIC.has(path) && !path.startsWith('/healthz/') && !path.startsWith('/livez/') && !path.startsWith('/readyz/')) {
         throw ApiError.unauthorized();
       }
@@ -81,6 +87,12 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
         writeObject(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] }, { kind: 'json' }, { pretty: true });
         return;
       }
+      if (opts.serviceAccountTokens && (path === '/.well-known/openid-configuration' || path === '/openid/v1/jwks')) {
+        const t = opts.serviceAccountTokens;
+        const doc = path === '/openid/v1/jwks' ? t.jwks() : t.discoveryDocument(`${t.issuer}/openid/v1/jwks`);
+        writeText(res, 200, JSON.stringify(doc), path === '/openid/v1/jwks' ? 'application/jwk-set+json' : 'application/json');
+        return;
+      }
       if (path === '/metrics') {
         writeText(res, 200, await metricsRegistry.metrics(), metricsRegistry.contentType);
         return;
@@ -92,7 +104,9 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
         return;
       }
       fmt = undefined;
-      await handleResource(req, res, info, url.searchParams, user!, { registry: opts.registry, now });
+      await handleResource(req, res, info, url.searchParams, user!, {
+        registry: opts.registry, now, serviceAccountTokens: opts.serviceAccountTokens, tokenReview: opts.tokenReview,
+      });
     })().catch((e: unknown) => {
       if (isApiError(e)) {
         writeError(res, e, fmt);

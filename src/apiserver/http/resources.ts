@@ -13,6 +13,9 @@ import type { ResourceREST, PatchType } from '../registry/rest.ts';
 import { listObjects, type Selection } from '../registry/list.ts';
 import type { RequestContext, UserInfo } from '../registry/strategy.ts';
 import { bindPod, finalize, toScale, updateScale } from '../registry/subresources.ts';
+import { createServiceAccountToken } from '../registry/token-request.ts';
+import type { ServiceAccountTokens } from '../auth/serviceaccount/tokens.ts';
+import { evictPod } from '../registry/eviction.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../api/patch/index.ts';
 import { schemaFor } from '../../api/schema/index.ts';
 import type { Obj } from '../registry/codec.ts';
@@ -21,13 +24,15 @@ import { bodyTypeOf, decodeBody, negotiateOutput, type OutputFormat } from './ne
 import { successStatus, writeObject } from './respond.ts';
 import { boolParam, deleteOptions, dryRunParam, fieldValidationParam, intParam } from './params.ts';
 import { serveWatch } from './watch.ts';
-import { answerReview } from './reviews.ts';
+import { answerReview, answerTokenReview, type TokenReviewer } from './reviews.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 export interface ResourceHandlerDeps {
   registry: Registry;
   now: () => Date;
+  serviceAccountTokens?: ServiceAccountTokens;
+  tokenReview?: TokenReviewer;
 }
 
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -62,9 +67,30 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     return;
   }
 
+  // pods/eviction: a delete guarded by PodDisruptionBudgets (registry/eviction.ts).
+  if (sub === 'eviction') {
+    if (info.verb !== 'create') throw ApiError.methodNotAllowed();
+    const body = await readObjectBody(req);
+    const evictionDeps = { pods: restOf(deps.registry, resInfo), pdbs: restOf(deps.registry, findResource('policy', 'v1', 'poddisruptionbudgets')!) };
+    reply(201, await evictPod(evictionDeps, info.namespace, info.name, body, ctx));
+    return;
+  }
+
+  if (resInfo.plural === 'serviceaccounts' && sub === 'token') {
+    if (info.verb !== 'create') throw ApiError.methodNotAllowed();
+    if (!deps.serviceAccountTokens) throw ApiError.methodNotAllowed('service account tokens are not issued by this server');
+    const body = await readObjectBody(req);
+    reply(201, await createServiceAccountToken(deps.registry, deps.serviceAccountTokens, info.namespace, info.name, body, ctx));
+    return;
+  }
+
   if (resInfo.group === 'authentication.k8s.io' || resInfo.group === 'authorization.k8s.io') {
     if (info.verb !== 'create' || info.name) throw ApiError.methodNotAllowed();
     const body = await readObjectBody(req);
+    if (resInfo.kind === 'TokenReview') {
+      reply(201, await answerTokenReview(body, deps.tokenReview, deps.now()));
+      return;
+    }
     reply(201, answerReview(resInfo, body, user, info.namespace, deps.now()));
     return;
   }

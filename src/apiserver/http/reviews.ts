@@ -23,9 +23,10 @@ function rulesFor(_user: UserInfo, _ns: string): Obj {
   };
 }
 
-function userInfoOf(u: UserInfo): Obj {
+function userInfoOf(u: UserInfo & { extra?: Record<string, string[]> }): Obj {
   const out: Obj = { username: u.username, groups: u.groups };
   if (u.uid) out.uid = u.uid;
+  if (u.extra && Object.keys(u.extra).length) out.extra = u.extra;
   return out;
 }
 
@@ -68,4 +69,30 @@ function requireAttributes(res: ResourceInfo, body: Obj): void {
   if (hasRes === hasNonRes) {
     throw ApiError.invalid(res.kind, res.group, '', [{ type: 'FieldValueInvalid', field: 'spec.resourceAttributes', message: 'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
   }
+}
+
+/**
+ * Who a bearer token belongs to, for the audiences asked (empty: the API
+ * server's own). `error` when it is not valid. Wired by the server from its
+ * token authenticators.
+ */
+export type TokenReviewer = (token: string, audiences: string[]) => Promise<{ user?: UserInfo & { extra?: Record<string, string[]> }; audiences?: string[]; error?: string }>;
+
+/** authentication.k8s.io/v1 TokenReview: never stored; the status says whether the token authenticates. */
+export async function answerTokenReview(body: Obj, reviewer: TokenReviewer | undefined, now: Date): Promise<Obj> {
+  const token = body?.spec?.token;
+  if (typeof token !== 'string' || token === '') {
+    throw ApiError.invalid('TokenReview', 'authentication.k8s.io', '', [{ type: 'FieldValueRequired', field: 'spec.token', message: 'Required value' }]);
+  }
+  const audiences: string[] = Array.isArray(body.spec.audiences) ? body.spec.audiences.filter((a: unknown) => typeof a === 'string') : [];
+  const r = reviewer ? await reviewer(token, audiences) : { error: 'token authentication is not configured' };
+  const base: Obj = {
+    kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1',
+    metadata: { ...(body.metadata ?? {}), creationTimestamp: rfc3339(now) },
+    spec: body.spec,
+  };
+  delete base.metadata.resourceVersion;
+  if (!r.user) return { ...base, status: { user: {}, error: r.error ?? 'invalid bearer token' } };
+  const user: Obj = userInfoOf(r.user);
+  return { ...base, status: { authenticated: true, user, ...(r.audiences ? { audiences: r.audiences } : {}) } };
 }
