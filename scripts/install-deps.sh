@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 # Debian packages Pilot uses at run time or in its tests. One list, add here.
 #   curl, jq        scripts and tests
 #   etcd-*          the etcd storage backend and its tests
-DEBIAN_PACKAGES="curl jq etcd-server etcd-client"
+#   containerd runc the node agent's container runtime (it starts its own containerd)
+#   containernetworking-plugins iptables conntrack iproute2   pod networking (CNI bridge + host-local, masquerade)
+#   busybox-static  the agent's pause image and the test images are built from it
+DEBIAN_PACKAGES="curl jq etcd-server etcd-client containerd runc containernetworking-plugins iptables conntrack iproute2 busybox-static"
 
 # Build tools for native npm modules (better-sqlite3 compiles from source here),
 # as "command:package" pairs: only installed when the command is missing.

@@ -83,6 +83,10 @@ export const RESOURCES: ResourceInfo[] = [
   r('events.k8s.io', 'v1', 'Event', 'events', true, { short: ['ev'] }),
   r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, { short: ['pdb'], sub: [STATUS] }),
   r('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', false, { short: ['pc'] }),
+  r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
+  r('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
+  r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
+  r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
 ];
 
 /** Create-only resources that answer a question instead of storing an object. */

@@ -4,6 +4,8 @@ import { Command, Option } from 'commander';
 import { DEFAULTS, defaultDataDir, startServer } from '../server/server.ts';
 import { readTokenFile } from '../server/cluster-bootstrap.ts';
 import { parseBool, parseDuration, parseList } from './flags.ts';
+import { agentCommand } from './agent.ts';
+import { controllerOptionsFrom } from './controller-flags.ts';
 
 const program = new Command();
 program.name('pilot').description('Kubernetes, written in TypeScript').showHelpAfterError();
@@ -17,13 +19,24 @@ program.command('server')
   .addOption(new Option('--token <secret>', 'cluster token: servers on one datastore given the same token share its CA and keys (high availability)').env('PILOT_TOKEN'))
   .option('--token-file <file>', 'read the cluster token from the first line of this file')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
+  .addOption(new Option('--authorization-mode <mode>', 'RBAC (with node identities and system:masters) or AlwaysAllow (any authenticated user may do anything)').choices(['RBAC', 'AlwaysAllow']).default('RBAC'))
   .option('--tls-san <names>', 'extra host names or IPs for the serving certificate, comma-separated (repeatable)', (v: string, prev: string[] = []) => [...prev, ...parseList(v)])
   .option('--service-cluster-ip-range <cidr>', 'Service IP range', DEFAULTS.serviceCidr)
   .option('--service-node-port-range <range>', 'NodePort range', DEFAULTS.nodePortRange.join('-'))
   .option('--compaction-retain <revisions>', 'revisions of history kept for watches', String(DEFAULTS.compactionRetainRevisions))
   .option('--compaction-interval <duration-ms>', 'milliseconds between compactions', String(DEFAULTS.compactionIntervalMs))
+  .option('--cluster-cidr <cidrs>', 'pod IP range of the cluster, one CIDR per IP family (node IPAM gives each node a part)', '10.42.0.0/16')
+  .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR', '24')
+  .option('--node-monitor-period <duration>', 'how often the node lifecycle controller checks node health', '5s')
+  .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked Unknown', '40s')
+  .option('--node-eviction-rate <per-second>', 'nodes per second whose pods may be evicted (NoExecute taints applied)', '0.1')
   .option('--controllers <list>', 'controllers to run: * for all, name to enable, -name to disable (e.g. "*,-namespace")', '*')
   .option('--disable-controllers', 'run no controllers in this server (API only)')
+  .option('--disable-scheduler', 'run no scheduler in this server (pods stay Pending unless another scheduler binds them)')
+  .option('--disable-agent', 'run no node agent (kubelet) for this host in this server')
+  .option('--node-name <name>', 'name of this host\'s Node (default: the host name)')
+  .option('--node-ip <ip>', 'InternalIP this host\'s Node reports (default: the first non-loopback IPv4 address)')
+  .option('--pod-cidr <cidr>', 'pod CIDR of this host\'s Node while it has no spec.podCIDR', '10.42.0.0/24')
   .option('--leader-elect [bool]', 'run controllers only while holding the Lease kube-system/kube-controller-manager (one active manager across servers)', 'true')
   .option('--leader-elect-lease-duration <duration>', 'how long a standby waits after the leader stopped renewing before taking over', '15s')
   .option('--leader-elect-renew-deadline <duration>', 'how long the leader tries to renew before it stops leading (default: 2/3 of the lease duration)')
@@ -50,15 +63,19 @@ program.command('server')
     const srv = await startServer({
       ...DEFAULTS,
       dataDir: o.dataDir, securePort: port, bindAddress: o.bindAddress, datastore: o.datastore,
-      tokenAuthFile: o.tokenAuthFile, token, tlsSans: o.tlsSan as unknown as string[] | undefined, serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
+      tokenAuthFile: o.tokenAuthFile, token, tlsSans: o.tlsSan as unknown as string[] | undefined, authorizationMode: o.authorizationMode as 'RBAC' | 'AlwaysAllow', serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
       compactionRetainRevisions: Number(o.compactionRetain), compactionIntervalMs, logLevel: o.logLevel,
-      controllers, leaderElect: parseBool(o.leaderElect), leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
+      agent: o.disableAgent ? undefined : { nodeName: o.nodeName, nodeIP: o.nodeIp, podCIDR: o.podCidr },
+      controllers, controllerOptions: controllerOptionsFrom(o), leaderElect: parseBool(o.leaderElect), leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
+      disableScheduler: !!o.disableScheduler,
     });
     process.stdout.write(`Pilot API server listening on ${srv.url}\n  export KUBECONFIG=${srv.kubeconfigPath}\n`);
     const stop = (): void => { void srv.close().then(() => process.exit(0)); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+program.addCommand(agentCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`pilot: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -32,7 +32,7 @@ export interface ResourceEventHandler<T> {
   delete?(obj: T): void;
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T = KubeObject> {
   labelSelector?: string;
   fieldSelector?: string;
   /** Objects per list page. Default 500. */
@@ -45,6 +45,12 @@ export interface InformerOptions {
   backoff?: BackoffOptions;
   /** Deep-freeze cached objects (default true): a mutation throws instead of corrupting the cache. */
   freeze?: boolean;
+  /**
+   * Applied to every object before it is cached or handed to handlers (client-go's
+   * SetTransform): lets a large cache keep only the fields its users read. Must keep
+   * metadata.name, namespace and resourceVersion.
+   */
+  transform?: (obj: T) => T;
   clock?: Clock;
   logger?: ClientLogger;
   /** For logs, e.g. "pods". */
@@ -84,7 +90,7 @@ export class ResourceInformer<T extends KubeObject> implements Informer<T> {
   private rv = '';
   private resyncTimer?: Disposable;
 
-  constructor(private readonly lw: ListWatch<T>, private readonly opts: InformerOptions = {}) {
+  constructor(private readonly lw: ListWatch<T>, private readonly opts: InformerOptions<T> = {}) {
     this.clock = opts.clock ?? realClock;
     this.logger = opts.logger ?? defaultLogger();
     this.name = opts.name ?? 'informer';
@@ -246,7 +252,8 @@ export class ResourceInformer<T extends KubeObject> implements Informer<T> {
     if (rv) this.rv = rv;
   }
 
-  private prepare(obj: T): T {
+  private prepare(raw: T): T {
+    const obj = this.opts.transform ? this.opts.transform(raw) : raw;
     return this.opts.freeze === false ? obj : deepFreeze(obj);
   }
 

@@ -19,6 +19,8 @@ export interface ClientConfig {
   token?: string;
   /** A file holding the bearer token, re-read periodically (service-account tokens rotate). */
   tokenFile?: string;
+  /** Called before every request for the current bearer token (in-process credentials that rotate). */
+  tokenSource?: () => string;
   insecureSkipTLSVerify?: boolean;
   /** TLS server name to verify instead of the URL's host. */
   tlsServerName?: string;

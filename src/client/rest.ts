@@ -182,6 +182,7 @@ export class RestClient {
   }
 
   private bearerToken(): string | undefined {
+    if (this.config.tokenSource) return this.config.tokenSource();
     if (this.config.token) return this.config.token;
     if (!this.config.tokenFile) return undefined;
     const now = this.clock.now();

@@ -7,6 +7,17 @@ import { rootCACertPublisher } from './rootcacert/index.ts';
 import { garbageCollectorController } from './garbagecollector/index.ts';
 import { replicaSetController } from './replicaset/index.ts';
 import { deploymentController } from './deployment/index.ts';
+import { jobController } from './job/index.ts';
+import { cronJobController } from './cronjob/index.ts';
+import { ttlAfterFinishedController } from './ttlafterfinished/index.ts';
+import { daemonSetController } from './daemonset/index.ts';
+import { statefulSetController } from './statefulset/index.ts';
+import { disruptionController } from './disruption/index.ts';
+import { nodeLifecycleController, taintEvictionController } from './nodelifecycle/index.ts';
+import { nodeIpamController } from './nodeipam/index.ts';
+import { endpointsController } from './endpoints/index.ts';
+import { endpointSliceController } from './endpointslice/index.ts';
+import { resourceQuotaController } from './resourcequota/index.ts';
 
 export const CONTROLLERS: Controller[] = [
   namespaceController(),
@@ -15,4 +26,16 @@ export const CONTROLLERS: Controller[] = [
   garbageCollectorController(),
   replicaSetController(),
   deploymentController(),
+  jobController(),
+  cronJobController(),
+  ttlAfterFinishedController(),
+  daemonSetController(),
+  statefulSetController(),
+  disruptionController(),
+  nodeLifecycleController(),
+  taintEvictionController(),
+  nodeIpamController(),
+  endpointsController(),
+  endpointSliceController(),
+  resourceQuotaController(),
 ];

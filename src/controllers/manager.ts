@@ -16,7 +16,7 @@ import { realClock, sleep, type Clock } from '../base/clock.ts';
 import {
   EventRecorder, LeaderElector, leaseLock, SharedInformerFactory, type RestClient,
 } from '../client/index.ts';
-import type { Controller, ControllerContext } from './types.ts';
+import type { Controller, ControllerContext, ControllerOptions } from './types.ts';
 
 export const LEASE_NAMESPACE = 'kube-system';
 export const LEASE_NAME = 'kube-controller-manager';
@@ -41,6 +41,14 @@ export interface ControllerManagerOptions extends LeaderElectionTimings {
   clock?: Clock;
   /** Given to controllers as ctx.rootCAPem. */
   rootCAPem?: string;
+  /**
+   * Each controller's own client (upstream's --use-service-account-credentials:
+   * a service account per controller, so RBAC grants each only what it needs).
+   * Shared informers keep using `client`. Default: `client` for all.
+   */
+  clientFor?: (controllerName: string) => Promise<RestClient>;
+  /** Given to controllers as ctx.options. */
+  controllerOptions?: ControllerOptions;
   /** Resync period of the shared informers (0 = never, the default). */
   resyncMs?: number;
   /** The Lease; default kube-system/kube-controller-manager. */
@@ -162,20 +170,34 @@ async function runControllers(opts: ControllerManagerOptions & { clock: Clock },
   const { client, clock, logger } = opts;
   const factory = new SharedInformerFactory(client, { clock, logger, resyncMs: opts.resyncMs });
   const recorders: EventRecorder[] = [];
-  const base: Omit<ControllerContext, 'logger'> = {
-    client, informers: factory, clock, signal, rootCAPem: opts.rootCAPem,
-    recorder: (component) => {
-      const r = new EventRecorder(client, { component, clock, logger });
-      recorders.push(r);
-      return r;
-    },
+  // Credentials first (they may need the API), so the pass below stays synchronous.
+  const clients = new Map<string, RestClient>();
+  if (opts.clientFor) {
+    for (const c of opts.controllers) {
+      try {
+        clients.set(c.name, await opts.clientFor(c.name));
+      } catch (err) {
+        logger.error({ err, controller: c.name }, 'no credentials for controller; it runs with the manager\'s');
+      }
+    }
+  }
+  const base = (c: Controller): Omit<ControllerContext, 'logger'> => {
+    const own = clients.get(c.name) ?? client;
+    return {
+      client: own, informers: factory, clock, signal, rootCAPem: opts.rootCAPem, options: opts.controllerOptions,
+      recorder: (component) => {
+        const r = new EventRecorder(own, { component, clock, logger });
+        recorders.push(r);
+        return r;
+      },
+    };
   };
   // One synchronous pass: each run() requests its informers before its first await.
   const runs = opts.controllers.map((c) => {
     const log = logger.child({ controller: c.name });
     let p: Promise<void>;
     try {
-      p = c.run({ ...base, logger: log });
+      p = c.run({ ...base(c), logger: log });
     } catch (err) {
       p = Promise.reject(err as Error);
     }

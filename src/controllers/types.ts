@@ -38,6 +38,30 @@ export interface ControllerContext {
    * root-ca-cert-publisher puts in every namespace. Undefined when not known.
    */
   rootCAPem?: string;
+  /** Per-controller settings from the server's flags; a field left unset means the controller's default. */
+  options?: ControllerOptions;
+}
+
+/**
+ * Settings of individual controllers, as kube-controller-manager's flags
+ * (named after them). Every field is optional: controllers fall back to
+ * upstream's defaults.
+ */
+export interface ControllerOptions {
+  /** --cluster-cidr: pod IPs of the cluster, one CIDR per IP family, comma-separated (node IPAM). */
+  clusterCidr?: string;
+  /** --node-cidr-mask-size: prefix length of each node's pod CIDR (IPv4; IPv6 uses 64 unless set). */
+  nodeCidrMaskSize?: number;
+  /** --node-cidr-mask-size-ipv6. */
+  nodeCidrMaskSizeIPv6?: number;
+  /** --node-monitor-period in ms: how often node health is checked (node lifecycle). */
+  nodeMonitorPeriodMs?: number;
+  /** --node-monitor-grace-period in ms: how long a node may go without heartbeats before it is Unknown. */
+  nodeMonitorGracePeriodMs?: number;
+  /** --node-startup-grace-period in ms: the same for a node that never posted status. */
+  nodeStartupGracePeriodMs?: number;
+  /** --node-eviction-rate: nodes per second whose NoExecute taints may be applied. */
+  nodeEvictionRate?: number;
 }
 
 export interface Controller {

@@ -5,6 +5,7 @@ import { ApiError } from '../base/errors.ts';
 import type { Registry } from '../apiserver/registry/registry.ts';
 import type { RequestContext } from '../apiserver/registry/strategy.ts';
 import { KUBERNETES_SERVICE_IP } from './pki.ts';
+import { SYSTEM_PRIORITY_CLASSES } from '../apiserver/admission/priority.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -23,6 +24,11 @@ export async function bootstrapCluster(registry: Registry, apiserver: { ip: stri
   const namespaces = registry.rest('', 'v1', 'namespaces')!;
   for (const name of SYSTEM_NAMESPACES) {
     await ensure(() => namespaces.create('', { metadata: { name } }, systemContext()));
+  }
+  // The built-in PriorityClasses (upstream's apiserver makes them at start).
+  const priorityClasses = registry.rest('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+  for (const pc of SYSTEM_PRIORITY_CLASSES) {
+    await ensure(() => priorityClasses.create('', { metadata: { name: pc.name }, value: pc.value, description: pc.description }, systemContext()));
   }
   const services = registry.rest('', 'v1', 'services')!;
   // Look first: creating it again would fail on its IP (422, taken by itself), not 409.

@@ -32,6 +32,10 @@ import { writeAdminKubeconfig } from './kubeconfig.ts';
 import { bootstrapCluster } from './bootstrap.ts';
 import { ApiserverEndpointReconciler } from './apiserver-endpoints.ts';
 import { versionInfo } from './version.ts';
+import { startAuthorization, type AuthorizationMode } from './authorization.ts';
+import { ControllerCredentials } from './controller-credentials.ts';
+import { startInProcessScheduler } from './scheduler.ts';
+import { startAgent, type Agent } from '../agent/agent.ts';
 
 /** Bumped by the server that compacts in an interval; the others on the store stand by. */
 const COMPACT_LOCK_KEY = '/pilot/compact_rev_key';
@@ -44,6 +48,8 @@ export interface ServerConfig {
   /** Default: sqlite://<dataDir>/state.db */
   datastore?: string;
   tokenAuthFile?: string;
+  /** Upstream's --authorization-mode: RBAC (default; with Node and system:masters) or AlwaysAllow. */
+  authorizationMode?: AuthorizationMode;
   /** Extra names/IPs the serving certificate covers (k3s's --tls-san): a load balancer's or a DNS name. */
   tlsSans?: string[];
   /** The cluster token: shares the CA and service-account keys through the datastore,
@@ -60,8 +66,12 @@ export interface ServerConfig {
   /** Run controllers only while holding the Lease kube-system/kube-controller-manager (default true). */
   leaderElect?: boolean;
   leaderElection?: LeaderElectionTimings;
+  /** Run a node agent (kubelet) for this host in this process; undefined = none (--disable-agent, tests). */
+  agent?: InProcessAgentConfig;
   /** Settings of individual controllers (--cluster-cidr, --node-monitor-grace-period, …). */
   controllerOptions?: ControllerOptions;
+  /** Run no scheduler in this server (--disable-scheduler). */
+  disableScheduler?: boolean;
 }
 
 export interface RunningServer {
@@ -73,6 +83,8 @@ export interface RunningServer {
   logger: Logger;
   /** Undefined when every controller is disabled. */
   controllerManager?: ControllerManager;
+  /** Undefined unless config.agent asked for one (and it could run: root only). */
+  agent?: Agent;
   close(): Promise<void>;
 }
 
@@ -116,6 +128,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     const registry = new Registry(store, { serviceCidr: cfg.serviceCidr, nodePortRange: cfg.nodePortRange });
     await registry.start();
     disposers.unshift(() => registry.stop());
+    const authz = await startAuthorization(registry, cfg.authorizationMode ?? 'RBAC', logger);
+    disposers.unshift(() => authz.stop());
 
     const saTokens = new ServiceAccountTokens({ signingKeyPem: pki.saPrivateKeyPem });
     const saAuth = saTokens.authenticator(objectGetter(registry));
@@ -130,7 +144,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     };
     const handler = createApiHandler({
       registry, logger, version: versionInfo(),
-      authenticator, serviceAccountTokens: saTokens, tokenReview,
+      authenticator, serviceAccountTokens: saTokens, tokenReview, authorizer: authz.authorizer,
       advertiseAddress: `${host}:${cfg.securePort}`,
       ready: () => storeReachable(store, READYZ_STORE_TIMEOUT_MS),
     });
@@ -164,14 +178,27 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
 
     let controllerManager: ControllerManager | undefined;
     if (controllers.length) {
-      controllerManager = await startInProcessControllerManager(cfg, url, pki, controllers, logger);
+      controllerManager = await startInProcessControllerManager(cfg, url, pki, controllers, logger,
+        new ControllerCredentials({ registry, tokens: saTokens, server: url, caPem: pki.caCertPem, userAgent: 'kube-controller-manager', logger }));
       const cm = controllerManager;
       disposers.unshift(() => cm.stop());
+    }
+    if (!cfg.disableScheduler) {
+      const sched = await startInProcessScheduler({
+        url, pki, leaderElect: cfg.leaderElect ?? true, identity: defaultIdentity(serverId(cfg.dataDir)), logLevel: logger.level, timings: cfg.leaderElection,
+      });
+      disposers.unshift(() => sched.stop());
+    }
+    let agent: Agent | undefined;
+    if (cfg.agent) {
+      agent = await startInProcessAgent(cfg, cfg.agent, url, pki, logger);
+      const a = agent;
+      if (a) disposers.unshift(() => a.stop());
     }
 
     let closed = false;
     return {
-      url, port, kubeconfigPath, pki, store, logger, controllerManager,
+      url, port, kubeconfigPath, pki, store, logger, controllerManager, agent,
       async close() {
         if (closed) return;
         closed = true;
@@ -191,7 +218,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
  * in the background. Its stop() also closes its client.
  */
 async function startInProcessControllerManager(cfg: ServerConfig, url: string, pki: Pki,
-  controllers: ReturnType<typeof selectControllers>, logger: Logger): Promise<ControllerManager> {
+  controllers: ReturnType<typeof selectControllers>, logger: Logger, credentials: ControllerCredentials): Promise<ControllerManager> {
   const cert = await issueClientCert(pki, { cn: 'system:kube-controller-manager', orgs: ['system:kube-controller-manager'] });
   const v = versionInfo();
   const client = new RestClient({ server: url, ca: pki.caCertPem, cert: cert.certPem, key: cert.keyPem }, {
@@ -200,13 +227,51 @@ async function startInProcessControllerManager(cfg: ServerConfig, url: string, p
     // local, and a namespace deletion is ~50 requests per pass.
   });
   const cm = startControllerManager({
-    client, controllers, leaderElect: cfg.leaderElect ?? true, identity: defaultIdentity(serverId(cfg.dataDir)),
+    client, controllers, leaderElect: cfg.leaderElect ?? true, clientFor: (name) => credentials.clientFor(name), identity: defaultIdentity(serverId(cfg.dataDir)),
     // Its own logger: a child's `component` would repeat the apiserver's key, not replace it.
     logger: pino({ level: logger.level, base: { component: 'controller-manager' } }, pino.destination(2)), rootCAPem: pki.caCertPem, controllerOptions: cfg.controllerOptions, ...cfg.leaderElection,
   });
   return {
     isLeading: () => cm.isLeading(),
-    stop: async () => { await cm.stop(); client.close(); },
+    stop: async () => { await cm.stop(); client.close(); credentials.close(); },
+  };
+}
+
+export interface InProcessAgentConfig {
+  /** Default: the host name, lower-cased (as the kubelet). */
+  nodeName?: string;
+  /** Pod CIDR while the Node has no spec.podCIDR (default 10.42.0.0/24). */
+  podCIDR?: string;
+  nodeIP?: string;
+}
+
+/**
+ * The node agent for this host, a client of the API like any other: a client
+ * certificate for system:node:<name> in system:nodes, made in memory. Returns
+ * at once (containerd and registration come up in the background); undefined
+ * when not root, since the agent runs containers.
+ */
+async function startInProcessAgent(cfg: ServerConfig, ac: InProcessAgentConfig, url: string, pki: Pki, logger: Logger): Promise<Agent | undefined> {
+  if (process.getuid?.() !== 0) {
+    logger.warn('the node agent needs root to run containers: running without it (--disable-agent silences this)');
+    return undefined;
+  }
+  const nodeName = ac.nodeName ?? os.hostname().toLowerCase();
+  const cert = await issueClientCert(pki, { cn: `system:node:${nodeName}`, orgs: ['system:nodes'] });
+  const v = versionInfo();
+  const client = new RestClient({ server: url, ca: pki.caCertPem, cert: cert.certPem, key: cert.keyPem }, {
+    userAgent: `kubelet/${v.gitVersion} (${v.platform}) pilot`,
+  });
+  const agent = startAgent({
+    dir: path.join(cfg.dataDir, 'agent'), nodeName, client, kubeletVersion: v.gitVersion,
+    podCIDR: ac.podCIDR, nodeIP: ac.nodeIP,
+    // As k3s marks a server's own node.
+    nodeLabels: { 'node-role.kubernetes.io/control-plane': 'true' },
+    logger: pino({ level: logger.level, base: { component: 'agent' } }, pino.destination(2)),
+  });
+  return {
+    ...agent, ready: agent.ready, nodeName: agent.nodeName, criSocket: agent.criSocket,
+    stop: async () => { await agent.stop(); client.close(); },
   };
 }
 

@@ -19,6 +19,8 @@ export interface PilotOptions {
   datastore?: string;
   port?: number;
   extraArgs?: string[];
+  /** Run the node agent (real containers; root only). Off by default: many test servers run at once on one host. */
+  agent?: boolean;
 }
 
 export class Pilot {
@@ -38,7 +40,7 @@ export class Pilot {
 
   async start(): Promise<this> {
     const args = ['server', '--data-dir', this.dataDir, '--secure-port', String(this.opts.port ?? this.port ?? 0), '--bind-address', '127.0.0.1',
-      '--log-level', 'warn', ...(this.opts.datastore ? ['--datastore', this.opts.datastore] : []), ...(this.opts.extraArgs ?? [])];
+      '--log-level', 'warn', ...(this.opts.datastore ? ['--datastore', this.opts.datastore] : []), ...(this.opts.agent ? [] : ['--disable-agent']), ...(this.opts.extraArgs ?? [])];
     const proc = spawn(PILOT_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.stderr!.on('data', (d: Buffer) => { this.logs.push(d.toString()); if (this.logs.length > 200) this.logs.shift(); });

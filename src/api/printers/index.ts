@@ -13,6 +13,7 @@ import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networ
 import { podPrinter, podTemplatePrinter } from './pods.ts';
 import { leasePrinter, podDisruptionBudgetPrinter, priorityClassPrinter } from './policy.ts';
 import { persistentVolumeClaimPrinter, persistentVolumePrinter } from './storage.ts';
+import { roleBindingPrinter } from './rbac.ts';
 import {
   controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter, replicationControllerPrinter,
   statefulSetPrinter,
@@ -50,6 +51,8 @@ const PRINTERS: Record<string, Printer> = {
   'events.k8s.io/Event': eventsV1Printer,
   'policy/PodDisruptionBudget': podDisruptionBudgetPrinter,
   'scheduling.k8s.io/PriorityClass': priorityClassPrinter,
+  'rbac.authorization.k8s.io/RoleBinding': roleBindingPrinter,
+  'rbac.authorization.k8s.io/ClusterRoleBinding': roleBindingPrinter,
   // LimitRange has no printer upstream either: it gets the default table.
 };
 

@@ -31,6 +31,11 @@ import {
   validatePodDisruptionBudget, validatePriorityClass, validatePriorityClassUpdate, validateLease, validateLeaseUpdate,
 } from './policy.ts';
 
+import {
+  validateRole, validateClusterRole, validateRoleBinding, validateRoleBindingUpdate, validateClusterRoleBinding,
+  validateClusterRoleBindingUpdate,
+} from './rbac.ts';
+
 export type { FieldError } from './field.ts';
 
 interface KindValidator {
@@ -75,6 +80,10 @@ const VALIDATORS: Record<string, KindValidator> = {
   'events.k8s.io/Event': { create: (o) => validateEvent(o, true), update: (o, old) => validateEventUpdate(o, old, true) },
   'policy/PodDisruptionBudget': { create: validatePodDisruptionBudget, update: (o) => validatePodDisruptionBudget(o) },
   'scheduling.k8s.io/PriorityClass': { create: validatePriorityClass, update: validatePriorityClassUpdate },
+  'rbac.authorization.k8s.io/Role': { create: validateRole, update: validateRole },
+  'rbac.authorization.k8s.io/ClusterRole': { create: validateClusterRole, update: validateClusterRole },
+  'rbac.authorization.k8s.io/RoleBinding': { create: validateRoleBinding, update: validateRoleBindingUpdate },
+  'rbac.authorization.k8s.io/ClusterRoleBinding': { create: validateClusterRoleBinding, update: validateClusterRoleBindingUpdate },
 };
 
 const validatorFor = (res: ResourceInfo): KindValidator | undefined => VALIDATORS[`${res.group}/${res.kind}`];

@@ -4,6 +4,8 @@
 
 import type { ServiceAccountTokens } from '../auth/serviceaccount/tokens.ts';
 import type { TokenReviewer } from './reviews.ts';
+import { attributesOf, forbidden, type Authorizer } from '../auth/rbac/authorizer.ts';
+import { impersonate } from '../auth/impersonation.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -25,6 +27,8 @@ export interface ApiHandlerOptions {
   serviceAccountTokens?: ServiceAccountTokens;
   /** TokenReview's answer: the status for a token and the audiences asked for. */
   tokenReview?: TokenReviewer;
+  /** Authorization (RBAC); absent: every authenticated user may do everything. */
+  authorizer?: Authorizer;
   logger: Logger;
   /** host:port clients should use (discovery's serverAddressByClientCIDRs). */
   advertiseAddress: string;
@@ -60,9 +64,16 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     void (async () => {
       const url = new URL(req.url ?? '/', 'https://localhost');
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-      const user = await opts.authenticator.authenticate(req);
+      let user = await opts.authenticator.authenticate(req);
       if (!user && !PUBLIC.has(path) && !path.startsWith('/healthz/') && !path.startsWith('/livez/') && !path.startsWith('/readyz/')) {
         throw ApiError.unauthorized();
+      }
+      if (user && opts.authorizer) {
+        // Acting as someone else (kubectl --as) needs the right to; from here on the request is theirs.
+        user = impersonate(req, user, opts.authorizer);
+        // Every authenticated request is authorized first, health checks included, as upstream.
+        const attrs = attributesOf(user, parseRequestInfo(req.method ?? 'GET', path, url.searchParams), req.method ?? 'GET');
+        if (!opts.authorizer.authorize(attrs).allowed) throw forbidden(attrs);
       }
       if (path === '/healthz' || path === '/livez' || path.startsWith('/healthz/') || path.startsWith('/livez/')) {
         writeText(res, 200, 'ok');
@@ -105,7 +116,7 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       }
       fmt = undefined;
       await handleResource(req, res, info, url.searchParams, user!, {
-        registry: opts.registry, now, serviceAccountTokens: opts.serviceAccountTokens, tokenReview: opts.tokenReview,
+        registry: opts.registry, now, serviceAccountTokens: opts.serviceAccountTokens, tokenReview: opts.tokenReview, authorizer: opts.authorizer,
       });
     })().catch((e: unknown) => {
       if (isApiError(e)) {

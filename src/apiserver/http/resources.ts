@@ -15,6 +15,7 @@ import type { RequestContext, UserInfo } from '../registry/strategy.ts';
 import { bindPod, finalize, toScale, updateScale } from '../registry/subresources.ts';
 import { createServiceAccountToken } from '../registry/token-request.ts';
 import type { ServiceAccountTokens } from '../auth/serviceaccount/tokens.ts';
+import { alwaysAllow, type Authorizer } from '../auth/rbac/authorizer.ts';
 import { evictPod } from '../registry/eviction.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../api/patch/index.ts';
 import { schemaFor } from '../../api/schema/index.ts';
@@ -33,6 +34,8 @@ export interface ResourceHandlerDeps {
   now: () => Date;
   serviceAccountTokens?: ServiceAccountTokens;
   tokenReview?: TokenReviewer;
+  /** Answers access reviews; absent: everything is allowed. */
+  authorizer?: Authorizer;
 }
 
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -91,7 +94,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       reply(201, await answerTokenReview(body, deps.tokenReview, deps.now()));
       return;
     }
-    reply(201, answerReview(resInfo, body, user, info.namespace, deps.now()));
+    reply(201, answerReview(resInfo, body, user, info.namespace, deps.now(), deps.authorizer ?? alwaysAllow));
     return;
   }
 

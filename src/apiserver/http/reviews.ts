@@ -2,25 +2,31 @@
 // never stored. `kubectl auth whoami` posts a SelfSubjectReview; `kubectl auth
 // can-i` a SelfSubjectAccessReview (or a rules review with --list).
 //
-// Authorization is not enforced yet (every authenticated user may do
-// everything), so access reviews answer "allowed" — the truth for this server.
-// RBAC replaces `decide` and `rulesFor`.
+// Access reviews ask the cluster's authorizer (RBAC) the same question a
+// request would; rules reviews list what RBAC grants.
 
+import type { Authorizer } from '../auth/rbac/authorizer.ts';
+import type { Attributes } from '../auth/rbac/rules.ts';
 import type { ResourceInfo } from '../../api/resources.ts';
 import { ApiError } from '../../base/errors.ts';
 import type { UserInfo } from '../registry/strategy.ts';
 import { rfc3339, type Obj } from '../registry/codec.ts';
 
-function decide(_user: { username: string; groups: string[] }, _attrs: Obj): { allowed: boolean; reason?: string } {
-  return { allowed: true };
+function attributesFromSpec(user: { username: string; groups: string[] }, spec: Obj): Attributes {
+  const r = spec.resourceAttributes;
+  if (r) {
+    return {
+      user, verb: String(r.verb ?? ''), resourceRequest: true, namespace: r.namespace ?? '', apiGroup: r.group ?? '',
+      resource: r.resource ?? '', subresource: r.subresource ?? '', name: r.name ?? '',
+    };
+  }
+  const n = spec.nonResourceAttributes ?? {};
+  return { user, verb: String(n.verb ?? ''), resourceRequest: false, path: n.path ?? '' };
 }
 
-function rulesFor(_user: UserInfo, _ns: string): Obj {
-  return {
-    resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
-    nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-    incomplete: false,
-  };
+function decide(authz: Authorizer, user: { username: string; groups: string[] }, spec: Obj): Obj {
+  const d = authz.authorize(attributesFromSpec(user, spec));
+  return d.allowed ? { allowed: true, ...(d.reason ? { reason: d.reason } : {}) } : { allowed: false, ...(d.reason ? { reason: d.reason } : {}) };
 }
 
 function userInfoOf(u: UserInfo & { extra?: Record<string, string[]> }): Obj {
@@ -31,7 +37,7 @@ function userInfoOf(u: UserInfo & { extra?: Record<string, string[]> }): Obj {
 }
 
 /** The response object for a review POST, or throws ApiError for a malformed body. */
-export function answerReview(res: ResourceInfo, body: Obj, user: UserInfo, namespace: string, now: Date): Obj {
+export function answerReview(res: ResourceInfo, body: Obj, user: UserInfo, namespace: string, now: Date, authz: Authorizer): Obj {
   const base: Obj = {
     kind: res.kind, apiVersion: `${res.group}/${res.version}`,
     metadata: { ...(body.metadata ?? {}), creationTimestamp: rfc3339(now) },
@@ -44,7 +50,7 @@ export function answerReview(res: ResourceInfo, body: Obj, user: UserInfo, names
       return { ...base, status: { userInfo: userInfoOf(user) } };
     case 'SelfSubjectAccessReview':
       requireAttributes(res, body);
-      return { ...base, status: decide(user, body.spec) };
+      return { ...base, status: decide(authz, user, body.spec) };
     case 'SubjectAccessReview':
     case 'LocalSubjectAccessReview': {
       requireAttributes(res, body);
@@ -54,10 +60,10 @@ export function answerReview(res: ResourceInfo, body: Obj, user: UserInfo, names
       if (res.kind === 'LocalSubjectAccessReview' && body.spec.resourceAttributes?.namespace && body.spec.resourceAttributes.namespace !== namespace) {
         throw ApiError.invalid(res.kind, res.group, '', [{ type: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', message: `Invalid value: "${String(body.spec.resourceAttributes.namespace)}": must match metadata.namespace` }]);
       }
-      return { ...base, status: decide({ username: body.spec.user ?? '', groups: body.spec.groups ?? [] }, body.spec) };
+      return { ...base, status: decide(authz, { username: body.spec.user ?? '', groups: body.spec.groups ?? [] }, body.spec) };
     }
     case 'SelfSubjectRulesReview':
-      return { ...base, status: rulesFor(user, body.spec?.namespace ?? '') };
+      return { ...base, status: authz.rulesFor(user, body.spec?.namespace ?? '') };
     default:
       throw ApiError.methodNotAllowed();
   }

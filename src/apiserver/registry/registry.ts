@@ -4,9 +4,11 @@ import { RESOURCES, findResource, isVirtual, type ResourceInfo } from '../../api
 import type { Store } from '../../storage/store.ts';
 import { ResourceREST, type NamespaceLookup, type StorageForm } from './rest.ts';
 import { coreToEventsV1, eventsV1ToCore } from './event-conversion.ts';
-import { strategyFor } from './strategies/index.ts';
+import { strategyFor, type RbacWriteGuard } from './strategies/index.ts';
 import { ServiceAllocators } from './allocators/service-allocators.ts';
+import type { PriorityClassSource } from '../admission/priority.ts';
 import { decodeKV, resourcePrefix } from './codec.ts';
+import { ResourceQuotaAdmission, restQuotaAccess } from '../admission/resourcequota.ts';
 
 /** events.k8s.io Events live with core Events (see event-conversion.ts). */
 function storageFormFor(info: ResourceInfo): StorageForm | undefined {
@@ -22,15 +24,32 @@ export interface RegistryOptions {
 export class Registry implements NamespaceLookup {
   private readonly rests = new Map<string, ResourceREST>();
   readonly serviceAllocators: ServiceAllocators;
+  /** Escalation checks on RBAC writes; undefined while authorization is off. */
+  rbacGuard?: RbacWriteGuard;
 
   constructor(readonly store: Store, opts: RegistryOptions) {
     this.serviceAllocators = new ServiceAllocators(store, opts.serviceCidr, opts.nodePortRange);
     for (const info of RESOURCES) {
       if (isVirtual(info)) continue;
-      const rest = new ResourceREST(info, strategyFor(info, { serviceAllocators: this.serviceAllocators }), store, this, storageFormFor(info));
+      const rest = new ResourceREST(info, strategyFor(info, { serviceAllocators: this.serviceAllocators, rbacGuard: () => this.rbacGuard, priorityClasses: this.priorityClasses }), store, this, storageFormFor(info));
       this.rests.set(`${info.group}/${info.version}/${info.plural}`, rest);
     }
+    const quota = new ResourceQuotaAdmission(restQuotaAccess(this.rest('', 'v1', 'resourcequotas')!));
+    for (const rest of this.rests.values()) rest.admission = (a) => quota.admit(a);
   }
+
+  /** PriorityClasses read straight from the store, for the Priority admission of pods. */
+  private readonly priorityClasses: PriorityClassSource = {
+    get: async (name) => {
+      const rest = this.rest('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+      const kv = await this.store.get(rest.key('', name));
+      return kv ? rest.decode(kv) : undefined;
+    },
+    list: async () => {
+      const rest = this.rest('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+      return (await this.store.list(rest.prefix)).items.map((kv) => rest.decode(kv));
+    },
+  };
 
   /** Check the store's allocations against the stored Services. */
   async start(): Promise<void> {

@@ -20,6 +20,7 @@ import { WatchCache } from './watch-cache.ts';
 import { bumpGenerationIfSpecChanged, generateName, keepSystemMeta, prepareMetaForCreate, semanticallyEqual } from './meta.ts';
 import type { DeleteOptions, RequestContext, Strategy } from './strategy.ts';
 import { defaultGarbageCollectionPolicy, finalizersForDelete, JOB_DELETE_WARNING } from './gc-finalizers.ts';
+import type { AdmissionAttributes } from '../admission/resourcequota.ts';
 
 export type PatchType = 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
 
@@ -54,6 +55,8 @@ export class ResourceREST {
   readonly apiVersion: string;
   private schemaCache: SchemaNode | undefined | null = null;
   private cache?: WatchCache;
+  /** Validating admission (ResourceQuota): after validation, before the write; throws to refuse. */
+  admission?: (a: AdmissionAttributes) => Promise<void>;
 
   constructor(readonly info: ResourceInfo, readonly strategy: Strategy, readonly store: Store, private readonly namespaces: NamespaceLookup,
     private readonly storage?: StorageForm) {
@@ -114,6 +117,7 @@ export class ResourceREST {
     await this.strategy.beforeCreate?.(obj, ctx);
     try {
       this.throwIfInvalid(obj, [...validateCreate(this.info, obj), ...(this.strategy.validate?.(obj) ?? [])]);
+      await this.admission?.({ operation: 'CREATE', info: this.info, namespace: ns, subresource: '', obj, dryRun: ctx.dryRun });
     } catch (e) {
       await this.strategy.rollback?.(obj, undefined);
       throw e;
@@ -233,6 +237,14 @@ export class ResourceREST {
           : validateUpdate(this.info, obj, old);
         if (errs.length && allocated) await this.strategy.rollback?.(obj, old);
         this.throwIfInvalid(obj, errs);
+        if (this.admission && subresource === '' && !semanticallyEqual(obj, old)) {
+          try {
+            await this.admission({ operation: 'UPDATE', info: this.info, namespace: ns, subresource, obj, old, dryRun: ctx.dryRun });
+          } catch (e) {
+            if (allocated) await this.strategy.rollback?.(obj, old);
+            throw e;
+          }
+        }
       }
 
       if (!op.managedByApply) this.recordManager(old, obj, ctx, subresource);
@@ -284,13 +296,20 @@ export class ResourceREST {
     return this.guaranteedUpdate(ns, name, ctx, subresource, precondition, { allowCreate: false, internal, tryUpdate: fn });
   }
 
-  /** Main resource writes keep status; status writes keep everything but status. */
+  /**
+   * Main resource writes keep status; status writes keep everything but status
+   * and annotations (upstream's status strategies reset spec and labels, and
+   * let annotations through: how the Deployment controller records revisions).
+   */
   private prepareUpdate(obj: Obj, old: Obj, ctx: RequestContext, subresource: string): Obj {
     const hasStatus = this.info.subresources.some((s) => s.name === 'status');
     if (subresource === 'status') {
       const next = clone(old);
       next.status = obj.status;
       if (next.status === undefined) delete next.status;
+      if (obj.metadata && 'annotations' in obj.metadata) {
+        if (obj.metadata.annotations == null) delete next.metadata.annotations; else next.metadata.annotations = obj.metadata.annotations;
+      }
       if (obj.metadata?.managedFields) next.metadata.managedFields = obj.metadata.managedFields;
       return next;
     }

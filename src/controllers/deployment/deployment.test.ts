@@ -53,15 +53,10 @@ class Cluster {
         this.calls.push(`status ${d.metadata?.name}`);
         const cur = this.deployments.get(d.metadata?.namespace, d.metadata!.name!)!;
         if (cur.metadata?.resourceVersion !== d.metadata?.resourceVersion) throw conflict(d.metadata!.name!);
-        return this.store(this.deployments, { ...structuredClone(cur), status: structuredClone(d.status) });
-      },
-      patchDeployment: async (ns, name, patch) => {
-        const p = patch as { metadata: { annotations: Record<string, string>; resourceVersion?: string } };
-        this.calls.push(`patch ${name} ${JSON.stringify(p.metadata.annotations)}`);
-        const cur = structuredClone(this.deployments.get(ns, name)!);
-        if (p.metadata.resourceVersion && p.metadata.resourceVersion !== cur.metadata?.resourceVersion) throw conflict(name);
-        cur.metadata!.annotations = { ...(cur.metadata!.annotations ?? {}), ...p.metadata.annotations };
-        return this.store(this.deployments, cur);
+        // As the apiserver's status subresource: status and annotations change, nothing else.
+        const next = { ...structuredClone(cur), status: structuredClone(d.status) };
+        if (d.metadata?.annotations) next.metadata = { ...next.metadata, annotations: structuredClone(d.metadata.annotations) };
+        return this.store(this.deployments, next);
       },
       createReplicaSet: async (ns, rs) => {
         this.calls.push(`create ${rs.metadata?.name} ${rs.spec?.replicas}`);

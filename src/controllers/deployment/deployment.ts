@@ -41,7 +41,6 @@ export interface DeploymentApi {
   getDeployment(namespace: string, name: string): Promise<Deployment>;
   updateDeploymentStatus(d: Deployment): Promise<Deployment>;
   /** Merge patch of the main resource (the revision annotation). */
-  patchDeployment(namespace: string, name: string, patch: object): Promise<Deployment>;
   createReplicaSet(namespace: string, rs: ReplicaSet): Promise<ReplicaSet>;
   updateReplicaSet(rs: ReplicaSet): Promise<ReplicaSet>;
   /** Strategic merge patch (adoption, release). */
@@ -55,7 +54,6 @@ export function restDeploymentApi(client: RestClient): DeploymentApi {
   return {
     getDeployment: (ns, name) => ds.namespace(ns).get(name),
     updateDeploymentStatus: (d) => ds.namespace(d.metadata!.namespace!).updateStatus(d),
-    patchDeployment: (ns, name, patch) => ds.namespace(ns).patch(name, 'merge', patch),
     createReplicaSet: (ns, rs) => rss.namespace(ns).create(rs),
     updateReplicaSet: (rs) => rss.namespace(rs.metadata!.namespace!).update(rs),
     patchReplicaSet: (ns, name, patch) => rss.namespace(ns).patch(name, 'strategic', patch),
@@ -203,14 +201,11 @@ class Sync {
   private podMap = new Map<string, Pod[]>();
   private readonly ns: string;
   private readonly key: string;
-  /** The revision annotation as the server has it: writes of status carry a changed one along. */
-  private serverRevision: string | undefined;
 
   constructor(private readonly deps: DeploymentControllerDeps, private d: Deployment) {
     this.ns = d.metadata?.namespace ?? '';
     this.key = objectKey(d);
     d.status ??= {};
-    this.serverRevision = d.metadata?.annotations?.[REVISION];
   }
 
   private now(): number { return this.deps.clock.now(); }
@@ -289,22 +284,9 @@ class Sync {
 
   // ---- writing the Deployment ----------------------------------------------------------
 
-  /**
-   * UpdateStatus. Upstream's status subresource for Deployments also takes
-   * metadata (how the revision annotation is written); ours keeps metadata, so a
-   * changed revision annotation is merge-patched first (same resourceVersion
-   * precondition).
-   */
+  /** UpdateStatus; like upstream, it also carries the revision annotation (status writes keep annotations). */
   private async writeStatus(): Promise<void> {
     const d = this.d;
-    const revision = d.metadata?.annotations?.[REVISION];
-    if (revision !== undefined && revision !== this.serverRevision) {
-      const patched = await this.deps.api.patchDeployment(this.ns, d.metadata!.name!, {
-        metadata: { annotations: { [REVISION]: revision }, resourceVersion: d.metadata?.resourceVersion },
-      });
-      this.serverRevision = revision;
-      d.metadata = { ...d.metadata, resourceVersion: patched.metadata?.resourceVersion };
-    }
     const status = normalizeDeploymentStatus(d.status ?? {});
     const updated = await this.deps.api.updateDeploymentStatus({ ...d, status });
     d.metadata = { ...d.metadata, resourceVersion: updated.metadata?.resourceVersion };

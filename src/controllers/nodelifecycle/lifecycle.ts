@@ -1,0 +1,366 @@
+// The node lifecycle controller (upstream pkg/controller/nodelifecycle):
+//  - every --node-monitor-period it checks each node's heartbeats (Lease in
+//    kube-node-lease, status lastHeartbeatTime); a node silent for
+//    --node-monitor-grace-period gets Ready (and the pressure conditions)
+//    Unknown, reason NodeStatusUnknown, and its pods are marked not Ready;
+//  - nodes whose Ready is False or Unknown get the NoExecute taint
+//    node.kubernetes.io/not-ready or /unreachable (at --node-eviction-rate
+//    nodes per second), removed again once Ready is True — the taint
+//    eviction controller then evicts pods that do not tolerate them;
+//  - every node change re-derives its NoSchedule taints from its conditions
+//    and spec.unschedulable (TaintNodesByCondition), which is what
+//    `kubectl cordon` turns into node.kubernetes.io/unschedulable.
+// Zone-wide disruption handling (halting evictions when a whole zone is down)
+// is not done: every node is treated as its own zone.
+
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { Logger } from 'pino';
+import { sleep, type Clock, type Disposable } from '../../base/clock.ts';
+import {
+  isConflict, isNotFound, WorkQueue, type EventRecorder, type Lister, type ResourceEventHandler, type RestClient,
+} from '../../client/index.ts';
+import type { Controller, ControllerContext } from '../types.ts';
+import { runWorkers, waitForSync } from '../worker.ts';
+import { rfc3339 } from '../replicaset/util.ts';
+import { NodeHealthTracker } from './health.ts';
+import { podsOnNode, requestNodeNameIndex } from './pods.ts';
+import {
+  condition, controllerNoScheduleTaints, NOT_READY_NO_EXECUTE, noScheduleTaintsFor, swapTaints, taintExists, taintSetDiff,
+  UNREACHABLE_NO_EXECUTE,
+} from './taints.ts';
+import type { Taint } from 'kubernetes-types/core/v1.js';
+
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+/** Upstream's defaults. */
+export const DEFAULTS = {
+  monitorPeriodMs: 5_000,
+  gracePeriodMs: 40_000,
+  startupGracePeriodMs: 60_000,
+  evictionRate: 0.1,
+};
+
+const TAINT_RETRIES = 5;
+
+export interface NodeLifecycleApi {
+  getNode(name: string): Promise<Node>;
+  /** PUT nodes/<name>/status (compare-and-swap on resourceVersion). */
+  updateNodeStatus(node: Node): Promise<Node>;
+  /** Replaces spec.taints, compare-and-swap on `resourceVersion`. */
+  setNodeTaints(name: string, resourceVersion: string, taints: Taint[]): Promise<Node>;
+  /** PUT pods/<name>/status. */
+  updatePodStatus(pod: Pod): Promise<Pod>;
+}
+
+export function restNodeLifecycleApi(client: RestClient): NodeLifecycleApi {
+  const nodes = client.resource<Node>('v1', 'Node');
+  const pods = client.resource<Pod>('v1', 'Pod');
+  return {
+    getNode: (name) => nodes.get(name),
+    updateNodeStatus: (node) => nodes.updateStatus(node),
+    // spec.taints has no merge key: a merge patch replaces the list; the
+    // resourceVersion in it makes the write conditional.
+    setNodeTaints: (name, resourceVersion, taints) => nodes.patch(name, 'merge', { metadata: { resourceVersion }, spec: { taints: taints.length ? taints : null } }),
+    updatePodStatus: (pod) => pods.namespace(pod.metadata!.namespace!).updateStatus(pod),
+  };
+}
+
+export interface NodeLifecycleOptions {
+  monitorPeriodMs: number;
+  gracePeriodMs: number;
+  startupGracePeriodMs: number;
+  /** Nodes per second that may get a NoExecute taint; 0 = never. */
+  evictionRate: number;
+}
+
+export interface NodeLifecycleDeps {
+  nodes: Lister<Node>;
+  pods: Lister<Pod>;
+  leases: Lister<Lease>;
+  api: NodeLifecycleApi;
+  recorder: Pick<EventRecorder, 'event' | 'eventf'>;
+  clock: Clock;
+  logger: Logger;
+  /** Nodes whose NoSchedule taints need a look (node events). */
+  queue: WorkQueue<string>;
+  options: NodeLifecycleOptions;
+}
+
+export class NodeLifecycleController {
+  readonly health: NodeHealthTracker;
+  /** Nodes known to the monitor loop (for the RegisteredNode / RemovingNode events). */
+  private readonly known = new Set<string>();
+  /** Pods of these nodes still need marking not Ready (an earlier attempt failed). */
+  private readonly retryMarkPods = new Set<string>();
+  /** Nodes waiting for their NoExecute taint, oldest first (upstream's rate-limited zone queue). */
+  private readonly taintQueue = new Map<string, number>();
+  private nextTaintAt = 0;
+  private taintTimer?: Disposable;
+  private tainting = false;
+  private stopped = false;
+
+  constructor(private readonly d: NodeLifecycleDeps) {
+    this.health = new NodeHealthTracker({ gracePeriodMs: d.options.gracePeriodMs, startupGracePeriodMs: d.options.startupGracePeriodMs });
+  }
+
+  nodeHandler(): ResourceEventHandler<Node> {
+    return {
+      add: (n) => this.d.queue.add(n.metadata!.name!),
+      update: (_o, n) => this.d.queue.add(n.metadata!.name!),
+      delete: (n) => {
+        const name = n.metadata!.name!;
+        this.taintQueue.delete(name);
+      },
+    };
+  }
+
+  // ---- NoSchedule taints from conditions (on every node change) ------------
+
+  /** doNoScheduleTaintingPass for one node. */
+  async syncNoScheduleTaints(name: string): Promise<void> {
+    const node = this.d.nodes.get('', name);
+    if (!node) return;
+    const { add, remove } = taintSetDiff(noScheduleTaintsFor(node), controllerNoScheduleTaints(node));
+    if (add.length === 0 && remove.length === 0) return;
+    await this.swapNodeTaints(name, add, remove);
+  }
+
+  /** SwapNodeControllerTaint: read (cache first, then the API on conflict), change, write conditionally. */
+  async swapNodeTaints(name: string, add: Taint[], remove: Taint[]): Promise<boolean> {
+    let node = this.d.nodes.get('', name);
+    for (let attempt = 0; attempt < TAINT_RETRIES; attempt++) {
+      if (!node || attempt > 0) {
+        try {
+          node = await this.d.api.getNode(name);
+        } catch (e) {
+          if (isNotFound(e)) return false;
+          throw e;
+        }
+      }
+      const next = swapTaints(node.spec?.taints, add, remove, rfc3339(this.d.clock.now()));
+      if (!next) return true;
+      try {
+        await this.d.api.setNodeTaints(name, node.metadata!.resourceVersion!, next);
+        return true;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        if (!isConflict(e)) throw e;
+      }
+    }
+    return false;
+  }
+
+  // ---- health monitoring ---------------------------------------------------
+
+  /** monitorNodeHealth: one pass over every node. */
+  async monitorNodeHealth(): Promise<void> {
+    const nodes = this.d.nodes.list();
+    const names = new Set(nodes.map((n) => n.metadata!.name!));
+    for (const n of nodes) {
+      const name = n.metadata!.name!;
+      if (this.known.has(name)) continue;
+      this.known.add(name);
+      this.d.recorder.event(n, 'Normal', 'RegisteredNode', `Registered Node ${name} in Controller`);
+    }
+    for (const name of [...this.known]) {
+      if (names.has(name)) continue;
+      this.known.delete(name);
+      this.health.forget(name);
+      this.retryMarkPods.delete(name);
+      this.taintQueue.delete(name);
+      this.d.recorder.event({ apiVersion: 'v1', kind: 'Node', metadata: { name, uid: name } }, 'Normal', 'RemovingNode', `Removing Node ${name} from Controller`);
+    }
+    for (const node of nodes) {
+      if (this.stopped) return;
+      try {
+        await this.monitorNode(node);
+      } catch (e) {
+        this.d.logger.warn({ err: e, node: node.metadata?.name }, 'failed to check node health');
+      }
+    }
+  }
+
+  private async monitorNode(node: Node): Promise<void> {
+    const name = node.metadata!.name!;
+    const now = this.d.clock.now();
+    const lease = this.d.leases.get(NODE_LEASE_NAMESPACE, name);
+    const verdict = this.health.assess(node, lease, now);
+    let current = verdict.current;
+    if (verdict.statusUpdate) {
+      try {
+        const written = await this.d.api.updateNodeStatus(verdict.statusUpdate);
+        this.health.written(written, now);
+        current = condition(written, 'Ready');
+        this.d.logger.info({ node: name, gracePeriodMs: verdict.gracePeriodMs }, 'node stopped posting status; conditions set to Unknown');
+      } catch (e) {
+        // The cache was stale (the kubelet just wrote): the next pass sees the news.
+        if (isConflict(e) || isNotFound(e)) return;
+        throw e;
+      }
+    }
+    if (!current) return;
+    this.processTaintBasedEviction(node, verdict.observed.status);
+    const needsRetry = this.retryMarkPods.has(name);
+    const becameNotReady = current.status !== 'True' && verdict.observed.status === 'True';
+    if (becameNotReady) this.d.recorder.event(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+    if (becameNotReady || (needsRetry && verdict.observed.status !== 'True')) {
+      const ok = await this.markPodsNotReady(name);
+      if (ok) this.retryMarkPods.delete(name); else this.retryMarkPods.add(name);
+    }
+  }
+
+  /** processTaintBaseEviction: queue the NoExecute taint matching Ready, or take both off a Ready node. */
+  private processTaintBasedEviction(node: Node, observed: string): void {
+    const name = node.metadata!.name!;
+    const taints = node.spec?.taints;
+    switch (observed) {
+      case 'False':
+        // Already tainted for the other reason: swap at once rather than wait for the rate limit.
+        if (taintExists(taints, UNREACHABLE_NO_EXECUTE)) void this.swapNow(name, NOT_READY_NO_EXECUTE, UNREACHABLE_NO_EXECUTE);
+        else if (!taintExists(taints, NOT_READY_NO_EXECUTE)) this.queueForTainting(name);
+        break;
+      case 'Unknown':
+        if (taintExists(taints, NOT_READY_NO_EXECUTE)) void this.swapNow(name, UNREACHABLE_NO_EXECUTE, NOT_READY_NO_EXECUTE);
+        else if (!taintExists(taints, UNREACHABLE_NO_EXECUTE)) this.queueForTainting(name);
+        break;
+      case 'True':
+        this.taintQueue.delete(name);
+        if (taintExists(taints, NOT_READY_NO_EXECUTE) || taintExists(taints, UNREACHABLE_NO_EXECUTE)) {
+          this.d.logger.info({ node: name }, 'node is healthy again, removing all taints');
+          void this.swapNow(name, undefined, NOT_READY_NO_EXECUTE, UNREACHABLE_NO_EXECUTE);
+        }
+        break;
+    }
+  }
+
+  private async swapNow(name: string, add: Taint | undefined, ...remove: Taint[]): Promise<void> {
+    try {
+      if (!(await this.swapNodeTaints(name, add ? [add] : [], remove))) this.d.logger.warn({ node: name }, 'failed to swap NoExecute taints; will retry');
+    } catch (e) {
+      this.d.logger.warn({ err: e, node: name }, 'failed to swap NoExecute taints; will retry');
+    }
+  }
+
+  // ---- rate-limited NoExecute tainting --------------------------------------
+
+  private queueForTainting(name: string): void {
+    if (this.taintQueue.has(name)) return;
+    this.taintQueue.set(name, this.d.clock.now());
+    this.kickTainting();
+  }
+
+  /** Nodes waiting for a NoExecute taint. */
+  pendingTaints(): string[] { return [...this.taintQueue.keys()]; }
+
+  private kickTainting(): void {
+    if (this.tainting || this.taintTimer || this.stopped) return;
+    const wait = this.nextTaintAt - this.d.clock.now();
+    if (wait > 0) {
+      this.taintTimer = this.d.clock.setTimeout(() => { this.taintTimer = undefined; this.kickTainting(); }, wait);
+      return;
+    }
+    void this.taintNext();
+  }
+
+  /** doNoExecuteTaintingPass, one node per token of the rate limiter. */
+  private async taintNext(): Promise<void> {
+    const rate = this.d.options.evictionRate;
+    const first = this.taintQueue.keys().next();
+    if (first.done || rate <= 0) return;
+    const name = first.value;
+    this.tainting = true;
+    this.taintQueue.delete(name);
+    this.nextTaintAt = this.d.clock.now() + 1000 / rate;
+    try {
+      const node = this.d.nodes.get('', name);
+      const ready = condition(node, 'Ready')?.status;
+      let ok = true;
+      if (ready === 'False') ok = await this.swapNodeTaints(name, [NOT_READY_NO_EXECUTE], [UNREACHABLE_NO_EXECUTE]);
+      else if (ready === 'Unknown') ok = await this.swapNodeTaints(name, [UNREACHABLE_NO_EXECUTE], [NOT_READY_NO_EXECUTE]);
+      if (!ok && node) this.taintQueue.set(name, this.d.clock.now());
+      if (ready === 'False' || ready === 'Unknown') this.d.logger.info({ node: name, ready }, 'node tainted for eviction (NoExecute)');
+    } catch (e) {
+      this.d.logger.warn({ err: e, node: name }, 'failed to taint node; will retry');
+      this.taintQueue.set(name, this.d.clock.now());
+    } finally {
+      this.tainting = false;
+    }
+    if (this.taintQueue.size) this.kickTainting();
+  }
+
+  // ---- pods ----------------------------------------------------------------
+
+  /** MarkPodsNotReady: the Ready condition of every pod on the node becomes False. True when all were written. */
+  async markPodsNotReady(nodeName: string): Promise<boolean> {
+    let ok = true;
+    for (const cached of podsOnNode(this.d.pods, nodeName)) {
+      const ready = cached.status?.conditions?.find((c) => c.type === 'Ready');
+      if (!ready || ready.status === 'False') continue;
+      const pod = structuredClone(cached) as Pod;
+      const cond = pod.status!.conditions!.find((c) => c.type === 'Ready')!;
+      cond.status = 'False';
+      cond.lastTransitionTime = rfc3339(this.d.clock.now());
+      try {
+        await this.d.api.updatePodStatus(pod);
+        this.d.recorder.event(cached, 'Warning', 'NodeNotReady', 'Node is not ready');
+      } catch (e) {
+        if (isNotFound(e)) continue;
+        this.d.logger.info({ err: e, pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'failed to mark pod not ready');
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.taintTimer?.dispose();
+    this.taintTimer = undefined;
+  }
+}
+
+export function nodeLifecycleOptions(ctx: ControllerContext): NodeLifecycleOptions {
+  const o = ctx.options ?? {};
+  return {
+    monitorPeriodMs: o.nodeMonitorPeriodMs ?? DEFAULTS.monitorPeriodMs,
+    gracePeriodMs: o.nodeMonitorGracePeriodMs ?? DEFAULTS.gracePeriodMs,
+    startupGracePeriodMs: o.nodeStartupGracePeriodMs ?? Math.max(DEFAULTS.startupGracePeriodMs, o.nodeMonitorGracePeriodMs ?? 0),
+    evictionRate: o.nodeEvictionRate ?? DEFAULTS.evictionRate,
+  };
+}
+
+/** The controller the manager runs as "nodelifecycle". */
+export function nodeLifecycleController(): Controller {
+  return {
+    name: 'nodelifecycle',
+    async run(ctx: ControllerContext): Promise<void> {
+      const nodeInformer = ctx.informers.informerFor<Node>('v1', 'Node');
+      const podInformer = ctx.informers.informerFor<Pod>('v1', 'Pod');
+      const leaseInformer = ctx.informers.informerFor<Lease>('coordination.k8s.io/v1', 'Lease');
+      requestNodeNameIndex(podInformer);
+      const options = nodeLifecycleOptions(ctx);
+      const queue = new WorkQueue<string>({ name: 'nodelifecycle', clock: ctx.clock });
+      const c = new NodeLifecycleController({
+        nodes: nodeInformer.lister(), pods: podInformer.lister(), leases: leaseInformer.lister(), api: restNodeLifecycleApi(ctx.client),
+        recorder: ctx.recorder('node-controller'), clock: ctx.clock, logger: ctx.logger, queue, options,
+      });
+      const handle = nodeInformer.on(c.nodeHandler());
+      try {
+        if (!(await waitForSync(ctx.signal, nodeInformer, podInformer, leaseInformer))) return;
+        const monitor = (async () => {
+          while (!ctx.signal.aborted) {
+            await c.monitorNodeHealth();
+            await sleep(ctx.clock, options.monitorPeriodMs, ctx.signal);
+          }
+        })();
+        await runWorkers(queue, (name) => c.syncNoScheduleTaints(name), { signal: ctx.signal, logger: ctx.logger, workers: 1 });
+        await monitor;
+      } finally {
+        c.stop();
+        handle.dispose();
+        queue.shutDown();
+      }
+    },
+  };
+}

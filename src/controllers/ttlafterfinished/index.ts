@@ -1,0 +1,1 @@
+export { ttlAfterFinishedController, TTLAfterFinishedController, restTTLApi, needsCleanup, type TTLApi, type TTLControllerDeps } from './controller.ts';

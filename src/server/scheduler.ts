@@ -1,0 +1,44 @@
+// The scheduler in this process (kube-scheduler's place): a client of the API
+// with its own client certificate (system:kube-scheduler), leader-elected on
+// the Lease kube-system/kube-scheduler so that of several servers exactly one
+// schedules. It reuses the controller manager's runner (leader election, one
+// informer factory and fresh state per term) with the scheduler as its one task.
+
+import pino from 'pino';
+import { RestClient } from '../client/index.ts';
+import { startControllerManager, type ControllerManager, type LeaderElectionTimings } from '../controllers/manager.ts';
+import { runScheduler } from '../scheduler/scheduler.ts';
+import { issueClientCert, type Pki } from './pki.ts';
+import { versionInfo } from './version.ts';
+
+export const SCHEDULER_LEASE = { namespace: 'kube-system', name: 'kube-scheduler' };
+
+export interface InProcessSchedulerOptions {
+  url: string;
+  pki: Pki;
+  leaderElect: boolean;
+  identity: string;
+  logLevel: string;
+  timings?: LeaderElectionTimings;
+}
+
+export async function startInProcessScheduler(o: InProcessSchedulerOptions): Promise<ControllerManager> {
+  const cert = await issueClientCert(o.pki, { cn: 'system:kube-scheduler', orgs: [] });
+  const v = versionInfo();
+  const client = new RestClient({ server: o.url, ca: o.pki.caCertPem, cert: cert.certPem, key: cert.keyPem }, {
+    userAgent: `kube-scheduler/${v.gitVersion} (${v.platform}) pilot`,
+    // No client-side rate limit: bindings are the scheduler's throughput, and
+    // the loop already bounds the requests in flight.
+    qps: 0,
+  });
+  const runner = startControllerManager({
+    client, leaderElect: o.leaderElect, identity: o.identity, lease: SCHEDULER_LEASE,
+    controllers: [{ name: 'scheduler', run: (ctx) => runScheduler(ctx) }],
+    logger: pino({ level: o.logLevel, base: { component: 'scheduler' } }, pino.destination(2)),
+    ...o.timings,
+  });
+  return {
+    isLeading: () => runner.isLeading(),
+    stop: async () => { await runner.stop(); client.close(); },
+  };
+}

@@ -1,0 +1,66 @@
+// Scale smoke test of simulated nodes, in-process: 1,000 nodes register with
+// their Leases, and 2,000 pods bound to them all run. Figures are printed, not
+// asserted (timings depend on the machine's load); correctness is asserted.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { startSimulatedNodes, type SimulatedNodes } from '../src/agent/simulated/index.ts';
+import type { RestClient } from '../src/client/index.ts';
+import { startTestServer, type TestServer } from './helpers/testserver.ts';
+
+const NODES = 1000;
+const PODS = 2000;
+
+let ts: TestServer;
+let client: RestClient;
+let sim: SimulatedNodes | undefined;
+
+before(async () => { ts = await startTestServer(); client = ts.newClient({ qps: 0 }); });
+after(async () => { await sim?.stop(); await ts?.close(); });
+
+const mib = (): string => `${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`;
+
+test(`${NODES} simulated nodes register, with Leases, and ${PODS} pods bound to them run`, async () => {
+  const t0 = performance.now();
+  sim = await startSimulatedNodes({ client, count: NODES, capacity: { cpu: '4', memory: '32Gi', pods: '110' } });
+  const regSecs = (performance.now() - t0) / 1000;
+  console.log(`registered ${NODES} nodes in ${regSecs.toFixed(1)} s (${(NODES / regSecs).toFixed(0)} nodes/s); rss ${mib()} (server and nodes in one process)`);
+
+  const nodes = await client.resource('v1', 'Node').listAll();
+  assert.equal(nodes.items.length, NODES);
+  const leases = await client.resource('coordination.k8s.io/v1', 'Lease').namespace('kube-node-lease').listAll();
+  assert.equal(leases.items.length, NODES);
+
+  const pods = client.resource<Pod>('v1', 'Pod').namespace('default');
+  const t1 = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    for (let i = next++; i < PODS; i = next++) {
+      await pods.create({ metadata: { name: `p-${i}` }, spec: { nodeName: `sim-node-${i % NODES}`, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.9' }] } });
+    }
+  }));
+  const createSecs = (performance.now() - t1) / 1000;
+  let running = 0;
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const list = await pods.listAll();
+    running = list.items.filter((p) => p.status?.phase === 'Running' && p.status.podIP).length;
+    if (running === PODS) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const runSecs = (performance.now() - t1) / 1000;
+  console.log(`created ${PODS} pods in ${createSecs.toFixed(1)} s; all Running ${runSecs.toFixed(1)} s after the first create; rss ${mib()}`);
+  console.log(`stats ${JSON.stringify(sim.stats())}`);
+  assert.equal(running, PODS);
+  // Distinct addresses per node.
+  const list = await pods.listAll();
+  const byNode = new Map<string, Set<string>>();
+  for (const p of list.items) {
+    const s = byNode.get(p.spec!.nodeName!) ?? new Set<string>();
+    s.add(p.status!.podIP!);
+    byNode.set(p.spec!.nodeName!, s);
+  }
+  for (const [node, ips] of byNode) assert.equal(ips.size, PODS / NODES, `${node}: ${[...ips].join(',')}`);
+  assert.equal(sim.stats().pods, PODS);
+});
