@@ -13,6 +13,7 @@
 // Pods never bound (no scheduler running) fail the bench loudly, never hang it.
 
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { ResourceInformer } from '../src/client/index.ts';
 import { fmtMemory, forEachConcurrently, histogramQuantiles, memoryOf, quantile, startAgentProcess, startServerProcess, type BenchServer, type Child } from './sim-cluster.ts';
 
 const small = process.env.CI === 'true';
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   let server: BenchServer | undefined;
   let agent: Child | undefined;
   const abort = new AbortController();
-  let watching: Promise<void> | undefined;
+  let watching: (() => Promise<void>) | undefined;
   try {
     server = await startServerProcess();
     agent = await startAgentProcess(server, NODES, NODE_ARGS);
@@ -58,20 +59,25 @@ async function main(): Promise<void> {
     await client.resource('v1', 'Namespace').create({ metadata: { name: NS } });
     const pods = client.resource<Pod>('v1', 'Pod').namespace(NS);
 
-    // Watch from before the first create: the time each pod is first seen bound, and running.
-    const list = await pods.list({ limit: 1 });
+    // Watch from before the first create (an informer: it re-watches if the server ends the stream):
+    // the time each pod is first seen bound, and running.
     const sentAt = new Map<string, number>();
     const boundAt = new Map<string, number>();
     const runningAt = new Map<string, number>();
-    watching = (async () => {
-      for await (const ev of pods.watch({ resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true, signal: abort.signal })) {
-        if (ev.type === 'BOOKMARK' || ev.type === 'DELETED') continue;
-        const name = ev.object.metadata!.name!;
-        const now = performance.now();
-        if (ev.object.spec?.nodeName && !boundAt.has(name)) boundAt.set(name, now);
-        if (ev.object.status?.phase === 'Running' && !runningAt.has(name)) runningAt.set(name, now);
-      }
-    })().catch((e: unknown) => { if (!abort.signal.aborted) console.error('watch failed:', e); });
+    const seen = (p: Pod): void => {
+      const name = p.metadata!.name!;
+      const now = performance.now();
+      if (p.spec?.nodeName && !boundAt.has(name)) boundAt.set(name, now);
+      if (p.status?.phase === 'Running' && !runningAt.has(name)) runningAt.set(name, now);
+    };
+    const informer = new ResourceInformer<Pod>(pods, {
+      freeze: false, name: 'bench-pods',
+      transform: (p) => ({ metadata: { name: p.metadata?.name, namespace: p.metadata?.namespace, resourceVersion: p.metadata?.resourceVersion }, spec: { nodeName: p.spec?.nodeName, containers: [] }, status: { phase: p.status?.phase } }),
+    });
+    informer.on({ add: seen, update: (_o, p) => seen(p) });
+    informer.start(abort.signal);
+    await informer.waitForSync(abort.signal);
+    watching = informer.stop.bind(informer);
 
     const t0 = performance.now();
     await forEachConcurrently(PODS, CREATE_CONCURRENCY, async (i) => {
@@ -131,7 +137,7 @@ async function main(): Promise<void> {
     console.log(`  rss: server ${fmtMemory(memoryOf(server.proc.pid))}, agent ${fmtMemory(memoryOf(agent.proc.pid))}, bench ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
   } finally {
     abort.abort();
-    await watching;
+    await watching?.();
     await agent?.stop();
     await server?.dispose();
   }

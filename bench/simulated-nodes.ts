@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { ResourceInformer } from '../src/client/index.ts';
 import { fmtMemory, forEachConcurrently, memoryOf, quantile, startAgentProcess, startServerProcess, type BenchServer, type Child } from './sim-cluster.ts';
 
 const small = process.env.CI === 'true';
@@ -47,15 +48,19 @@ async function main(): Promise<void> {
     await client.resource('v1', 'Namespace').create({ metadata: { name: NS } });
     const pods = client.resource<Pod>('v1', 'Pod').namespace(NS);
 
-    const list = await pods.list({ limit: 1 });
+    // An informer (it re-watches if the server ends the stream) counting pods seen Running.
     let running = 0;
     const runningSeen = new Set<string>();
-    const watching = (async () => {
-      for await (const ev of pods.watch({ resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true, signal: abort.signal })) {
-        if (ev.type !== 'MODIFIED' && ev.type !== 'ADDED') continue;
-        if (ev.object.status?.phase === 'Running' && !runningSeen.has(ev.object.metadata!.name!)) { runningSeen.add(ev.object.metadata!.name!); running++; }
-      }
-    })().catch((e: unknown) => { if (!abort.signal.aborted) console.error('watch failed:', e); });
+    const seen = (p: Pod): void => {
+      if (p.status?.phase === 'Running' && !runningSeen.has(p.metadata!.name!)) { runningSeen.add(p.metadata!.name!); running++; }
+    };
+    const informer = new ResourceInformer<Pod>(pods, {
+      freeze: false, name: 'bench-pods',
+      transform: (p) => ({ metadata: { name: p.metadata?.name, namespace: p.metadata?.namespace, resourceVersion: p.metadata?.resourceVersion }, spec: { containers: [] }, status: { phase: p.status?.phase } }),
+    });
+    informer.on({ add: seen, update: (_o, p) => seen(p) });
+    informer.start(abort.signal);
+    await informer.waitForSync(abort.signal);
 
     const t1 = performance.now();
     const busy0 = { agent: cpuSeconds(agent.proc.pid), server: cpuSeconds(server.proc.pid), bench: process.cpuUsage() };
@@ -103,7 +108,7 @@ async function main(): Promise<void> {
     console.log(`  simulated nodes' leases: ${ages.length}, age p50 ${quantile(ages, 0.5).toFixed(1)} s, p99 ${quantile(ages, 0.99).toFixed(1)} s, max ${ages.at(-1)?.toFixed(1)} s (40 s = NotReady); nodes Ready ${ready}/${nodes.items.length}`);
     console.log(`  rss: agent ${fmtMemory(memoryOf(agent.proc.pid))}, server ${fmtMemory(memoryOf(server.proc.pid))}; total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     abort.abort();
-    await watching;
+    await informer.stop();
   } finally {
     abort.abort();
     await agent?.stop();

@@ -2,9 +2,10 @@
 // containerd, CNI bridge), a busybox image built by the project's own code and
 // imported with ctr, pods bound straight to the node (no scheduler needed):
 // they run with IPs from the node's pod CIDR, reach each other, get env from a
-// ConfigMap, finish as Succeeded/Failed, crash-loop with back-off, and are
-// deleted gracefully — after which nothing of them is left on the host.
-// Needs root (as CI runs).
+// ConfigMap, finish as Succeeded/Failed, get OOM-killed over their memory
+// limit, crash-loop with back-off, survive a kill -9 of the server (adopted, not
+// restarted), and are deleted gracefully — after which nothing of them is left
+// on the host. Needs root (as CI runs).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -116,6 +117,14 @@ test('pods run as real containers with IPs from the pod CIDR, reach each other, 
     }),
     podManifest('crash', { containers: [{ name: 'c', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo dying; exit 3'] }] }),
     podManifest('fail', { restartPolicy: 'Never', containers: [{ name: 'c', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'exit 1'] }] }),
+    // A memory limit is a cgroup limit: going over it gets the container OOM-killed.
+    podManifest('hog', {
+      restartPolicy: 'Never',
+      containers: [{
+        name: 'c', image: BUSYBOX_IMAGE, resources: { limits: { memory: '20Mi' } },
+        command: ['sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived ${#x}'],
+      }],
+    }),
   ];
   await pilot.k(['apply', '-f', '-'], { input: `{"apiVersion":"v1","kind":"List","items":[${manifests.join(',')}]}` });
 
@@ -167,6 +176,11 @@ test('pods run as real containers with IPs from the pod CIDR, reach each other, 
   assert.equal(fail.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 1);
   assert.equal(fail.status?.containerStatuses?.[0]?.state?.terminated?.reason, 'Error');
 
+  const hog = await waitFor('hog Failed', async () => { const p = await pod('hog'); return p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded' ? p : undefined; });
+  assert.equal(hog.status?.phase, 'Failed');
+  assert.equal(hog.status?.containerStatuses?.[0]?.state?.terminated?.reason, 'OOMKilled');
+  assert.equal(hog.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 137);
+
   // restartPolicy Always and a container that keeps exiting: restarts with back-off.
   const crash = await waitFor('CrashLoopBackOff', async () => {
     const p = await pod('crash');
@@ -184,8 +198,8 @@ test('pods run as real containers with IPs from the pod CIDR, reach each other, 
   assert.match(events, /Started container c/);
 
   // Graceful deletion: the agent stops the containers, then removes the pod object.
-  const uids = (await Promise.all(['web', 'crash', 'client', 'fail'].map(pod))).map((p) => p.metadata!.uid!);
-  await pilot.k(['delete', 'pod', 'web', 'crash', 'client', 'fail', '--wait=true', '--timeout=90s']);
+  const uids = (await Promise.all(['web', 'crash', 'client', 'fail', 'hog'].map(pod))).map((p) => p.metadata!.uid!);
+  await pilot.k(['delete', 'pod', 'web', 'crash', 'client', 'fail', 'hog', '--wait=true', '--timeout=90s']);
   const left = await pilot.json<{ items: Pod[] }>(['get', 'pods']);
   assert.deepEqual(left.items.map((p) => p.metadata?.name), []);
 
@@ -204,6 +218,48 @@ test('pods run as real containers with IPs from the pod CIDR, reach each other, 
   for (const uid of uids) {
     assert.equal(fs.existsSync(path.join('/sys/fs/cgroup/memory', host.cgroupRoot, `pod${uid}`)), false, `cgroup of pod ${uid} remains`);
   }
+});
+
+test('after the server is killed (-9) and restarted, the agent adopts running containers instead of restarting them', async () => {
+  await pilot.k(['apply', '-f', '-'], {
+    input: podManifest('keeper', { containers: [{ name: 'c', image: BUSYBOX_IMAGE, command: ['sleep', '3600'] }] }),
+  });
+  const running = await waitFor('keeper Running', async () => {
+    const p = await pod('keeper');
+    return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready ? p : undefined;
+  });
+  const containerID = running.status!.containerStatuses![0].containerID;
+  const oldContainerd = host.processes().find((p) => p.cmd.startsWith('containerd '));
+  assert.ok(oldContainerd);
+
+  await pilot.restart(true);
+  // The containerd the killed server left behind is replaced by the new agent's.
+  await waitFor('new containerd', async () => {
+    const cd = host.processes().filter((p) => p.cmd.startsWith('containerd '));
+    return cd.length === 1 && cd[0].pid !== oldContainerd.pid ? true : undefined;
+  });
+  await waitFor('node Ready again', async () => {
+    const n = await pilot.json<Node>(['get', 'node', NODE]);
+    const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+    return ready?.status === 'True' && ready.lastHeartbeatTime !== undefined ? true : undefined;
+  });
+  // Let the new agent sync the pod a few times; it must not have touched the container.
+  const cri = new CriClient(host.socket);
+  try {
+    await new Promise((r) => setTimeout(r, 3_000));
+    const after = await pod('keeper');
+    const cs = after.status!.containerStatuses![0];
+    assert.equal(cs.containerID, containerID);
+    assert.equal(cs.restartCount, 0);
+    assert.ok(cs.state?.running);
+    assert.equal(after.status?.podIP, running.status?.podIP);
+    const containers = await cri.listContainers();
+    assert.deepEqual(containers.map((c) => `containerd://${c.id}`), [containerID]);
+    assert.equal((await cri.listPodSandbox()).length, 1);
+  } finally {
+    cri.close();
+  }
+  await pilot.k(['delete', 'pod', 'keeper', '--wait=true', '--timeout=60s']);
 });
 
 test('stopping the server stops its containerd and leaves nothing behind after cleanup', async () => {

@@ -1,5 +1,5 @@
-// Node lifecycle through a real `pilot server` and kubectl: a Node with a
-// Lease gets a pod CIDR (node IPAM); when its Lease stops being renewed it
+// Node lifecycle through a real `pilot server` and kubectl: Nodes with a
+// Lease get pod CIDRs (node IPAM); when one's Lease stops being renewed it
 // turns Unknown (NotReady) after --node-monitor-grace-period, gets the
 // unreachable taints, its pods go not Ready, and a pod tolerating the taint
 // for 2 s is evicted while one with the default 300 s stays; it recovers when
@@ -17,6 +17,8 @@ const GRACE = '3s';
 let pilot: Pilot;
 let client: RestClient;
 let node: FakeNode;
+// A healthy neighbour: were every node silent, the controller would blame itself and evict nothing.
+let neighbour: FakeNode;
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 45_000): Promise<T> {
   const start = Date.now();
@@ -50,19 +52,24 @@ before(async () => {
   }).start();
   client = new RestClient(loadKubeconfig(pilot.kubeconfig));
   node = await new FakeNode(client, 'n1', { renewMs: 500 }).start();
+  neighbour = await new FakeNode(client, 'n2', { renewMs: 500 }).start();
 });
 
 after(async () => {
   await node?.stopHeartbeat();
+  await neighbour?.stopHeartbeat();
   client?.close();
   await pilot?.dispose();
 });
 
 describe('node lifecycle', () => {
-  test('node IPAM gives the node a /24 of the cluster CIDR', async () => {
-    const cidr = await waitFor('podCIDR', async () => (await jsonpath(['get', 'node', 'n1'], '{.spec.podCIDR}')) || undefined);
-    assert.match(cidr, /^10\.42\.\d+\.0\/24$/);
-    assert.equal(await jsonpath(['get', 'node', 'n1'], '{.spec.podCIDRs[0]}'), cidr);
+  test('node IPAM gives each node its own /24 of the cluster CIDR', async () => {
+    const cidr = async (n: string): Promise<string> => waitFor(`podCIDR of ${n}`, async () => (await jsonpath(['get', 'node', n], '{.spec.podCIDR}')) || undefined);
+    const [c1, c2] = [await cidr('n1'), await cidr('n2')];
+    assert.match(c1, /^10\.42\.\d+\.0\/24$/);
+    assert.match(c2, /^10\.42\.\d+\.0\/24$/);
+    assert.notEqual(c1, c2);
+    assert.equal(await jsonpath(['get', 'node', 'n1'], '{.spec.podCIDRs[0]}'), c1);
   });
 
   test('a silent node goes Unknown, is tainted, its pods turn unready and short tolerations expire', async () => {

@@ -75,7 +75,8 @@ test('kubectl get nodes shows 5 Ready nodes with the configured capacity, labels
   assert.equal(rows.length, 5, out);
   for (let i = 0; i < 5; i++) assert.match(out, new RegExp(`^sim-node-${i}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.\\d+`, 'm'));
   const version = await pilot.json<{ serverVersion: { gitVersion: string } }>(['version']);
-  const nodes = await pilot.json<{ items: any[] }>(['get', 'nodes', '-l', 'pilot.dev/simulated=true']);  
+  const nodes = await pilot.json<{ items: any[] }>(['get', 'nodes', '-l', 'pilot.dev/simulated=true']);
+  assert.equal(nodes.items.length, 5);
   for (const n of nodes.items) {
     assert.deepEqual(n.status.capacity, { cpu: '4', memory: '16Gi', pods: '50', 'ephemeral-storage': '100Gi', 'example.com/dongle': '2' });
     assert.deepEqual(n.status.allocatable, n.status.capacity);

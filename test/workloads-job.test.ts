@@ -228,3 +228,10 @@ test('suspend: a suspended Job makes no pods until resumed', async () => {
   assert.equal(cond(resumed, 'Suspended')?.reason, 'JobResumed');
   assert.ok(resumed.status?.startTime);
 });
+
+test('deleting a running Job: its pods lose the tracking finalizer and go', async () => {
+  await apply(jobYaml('gone', 'parallelism: 2\ncompletions: 4'));
+  await until('two pods', async () => (await podsOf('gone')).filter(isActive).length === 2);
+  await pilot.k(['delete', 'job', 'gone']);
+  await until('pods deleted', async () => (await podsOf('gone')).length === 0);
+});

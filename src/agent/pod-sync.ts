@@ -102,7 +102,10 @@ export class PodSync {
         return r?.state === 'CONTAINER_EXITED' && (policy === 'Never' || (policy === 'OnFailure' && r.exitCode === 0));
       });
       if (finished) return result;
-      if (newest) await this.killPod(uid, 0, pod);
+      if (newest) {
+        this.d.events.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+        await this.killPod(uid, 0, pod);
+      }
       const attempt = newest ? newest.metadata.attempt + 1 : 0;
       const config = this.sandboxConfig(pod, attempt);
       try {

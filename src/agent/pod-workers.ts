@@ -176,8 +176,14 @@ export class PodWorkers {
     const status = computePodStatus(basis, view, waiting, { now, hostIP: this.o.hostIP(), terminating });
     const text = JSON.stringify(status);
     if (text === w.lastStatus) return status;
-    await this.o.client.resource<Pod>('v1', 'Pod').namespace(pod.metadata!.namespace ?? 'default')
-      .patch(pod.metadata!.name!, 'merge', { status }, { subresource: 'status' });
+    try {
+      await this.o.client.resource<Pod>('v1', 'Pod').namespace(pod.metadata!.namespace ?? 'default')
+        .patch(pod.metadata!.name!, 'merge', { status }, { subresource: 'status' });
+    } catch (e) {
+      // Deleted meanwhile: the informer's delete event brings the cleanup.
+      if (isNotFound(e)) return status;
+      throw e;
+    }
     w.lastStatus = text;
     return status;
   }

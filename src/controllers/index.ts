@@ -18,6 +18,7 @@ import { nodeIpamController } from './nodeipam/index.ts';
 import { endpointsController } from './endpoints/index.ts';
 import { endpointSliceController } from './endpointslice/index.ts';
 import { resourceQuotaController } from './resourcequota/index.ts';
+import { clusterRoleAggregationController } from './clusterroleaggregation/index.ts';
 
 export const CONTROLLERS: Controller[] = [
   namespaceController(),
@@ -38,4 +39,5 @@ export const CONTROLLERS: Controller[] = [
   endpointsController(),
   endpointSliceController(),
   resourceQuotaController(),
+  clusterRoleAggregationController(),
 ];

@@ -90,7 +90,9 @@ export class Framework {
    * as present, so a pod does not take the room a preemptor freed for itself.
    */
   runFilterWithNominated(state: CycleState, pod: PodInfo, node: NodeInfo, nominated?: NominatedPods): Status {
-    const noms = nominated?.(node.name).filter((n) => n.key !== pod.key && n.priority >= pod.priority) ?? [];
+    const all = nominated?.(node.name);
+    if (!all || all.length === 0) return this.runFilter(state, pod, node);
+    const noms = all.filter((n) => n.key !== pod.key && n.priority >= pod.priority);
     if (noms.length === 0) return this.runFilter(state, pod, node);
     const st = state.clone();
     const ni = node.clone();

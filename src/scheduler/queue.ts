@@ -38,6 +38,8 @@ export interface SchedulingQueueOptions {
 }
 
 const keyOf = (q: QueuedPodInfo): string => q.podInfo.key;
+/** Shared empty answer: asked once per node per cycle, it must not allocate. */
+const NONE: readonly PodInfo[] = Object.freeze([]);
 
 export class SchedulingQueue {
   private readonly clock: Clock;
@@ -238,9 +240,9 @@ export class SchedulingQueue {
   // ---- nominated pods (preemption) -------------------------------------------------
 
   /** Pods nominated to `nodeName` (they will land there once their victims are gone). */
-  nominatedPodsFor(nodeName: string): PodInfo[] {
+  nominatedPodsFor(nodeName: string): readonly PodInfo[] {
     const m = this.nominated.get(nodeName);
-    return m ? [...m.values()] : [];
+    return m ? [...m.values()] : NONE;
   }
 
   addNominated(info: PodInfo, nodeName: string): void {

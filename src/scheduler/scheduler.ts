@@ -18,6 +18,7 @@ import { Framework, fitErrorMessage, type Profile } from './framework.ts';
 import { podKey, termMatches } from './podinfo.ts';
 import { preempt, type Candidate } from './preemption.ts';
 import { defaultProfile } from './profile.ts';
+import { observeAttempt, preemptionAttempts } from './metrics.ts';
 import { SchedulingQueue, type QueuedPodInfo } from './queue.ts';
 import { Snapshot } from './snapshot.ts';
 import type { ClusterEvent, PodInfo } from './types.ts';
@@ -183,6 +184,7 @@ export class Scheduler {
       return;
     }
     this.stats.attempts++;
+    const started = performance.now();
     const cycle = this.queue.currentCycle();
     this.cache.updateSnapshot(this.snapshot);
     const nominated = (node: string): readonly PodInfo[] => this.queue.nominatedPodsFor(node);
@@ -191,7 +193,7 @@ export class Scheduler {
       this.cache.assumePod(info, r.node);
       this.queue.deleteNominated(key);
       this.queue.done(key);
-      this.track(this.bind(q, r.node, cycle));
+      this.track(this.bind(q, r.node, cycle, started));
       return;
     }
     this.stats.unschedulable++;
@@ -200,6 +202,7 @@ export class Scheduler {
     if (r.numAllNodes === 0) message = NO_NODES_MESSAGE;
     else {
       const pr = preempt(this.framework, r.state, info, r.diagnosis, this.snapshot, this.pdbs.lister().list(), nominated);
+      preemptionAttempts.inc();
       if (pr.ok) {
         candidate = pr.candidate;
         this.queue.addNominated(info, candidate.node);
@@ -209,6 +212,7 @@ export class Scheduler {
     }
     q.unschedulablePlugins = r.numAllNodes === 0 ? new Set() : r.diagnosis.unschedulablePlugins;
     this.queue.addUnschedulable(q, cycle);
+    observeAttempt('unschedulable', this.profile.schedulerName, started);
     this.track(this.recordFailure(pod, message, candidate));
   }
 
@@ -223,7 +227,7 @@ export class Scheduler {
     return this.recorders[Math.abs(h) % this.recorders.length];
   }
 
-  private async bind(q: QueuedPodInfo, node: string, cycle: number): Promise<void> {
+  private async bind(q: QueuedPodInfo, node: string, cycle: number, started: number): Promise<void> {
     const { pod, key } = q.podInfo;
     const ns = pod.metadata!.namespace!, name = pod.metadata!.name!;
     try {
@@ -234,6 +238,7 @@ export class Scheduler {
       }, { signal: this.ctx.signal });
       this.cache.finishBinding(key);
       this.stats.scheduled++;
+      observeAttempt('scheduled', this.profile.schedulerName, started);
       this.recorderFor(key).event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${node}`);
     } catch (err) {
       this.cache.forgetPod(key);
@@ -245,6 +250,7 @@ export class Scheduler {
       }
       if (this.ctx.signal.aborted) return;
       this.stats.bindErrors++;
+      observeAttempt('error', this.profile.schedulerName, started);
       this.ctx.logger.warn({ err, pod: key, node }, 'binding failed; retrying after backoff');
       const current = this.pods.lister().get(ns, name);
       if (!current || current.spec?.nodeName) return;

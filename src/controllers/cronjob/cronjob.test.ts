@@ -125,15 +125,12 @@ test('CronJob firing on a fake clock: nothing before the schedule, then one Job 
   assert.equal(f.jobNames().length, 1);
 
   // The Job completes: out of the active list, lastSuccessfulTime set.
-  // (As upstream: the sync that drops it from the active list is followed by
-  // the one its status write triggers, which records lastSuccessfulTime.)
   f.finishJob(name, 'Complete', T0 + 5 * MIN, T0 + 6 * MIN);
   await f.sync();
   cj = f.get();
   assert.equal(cj.status?.active, undefined);
+  assert.equal(cj.status?.lastSuccessfulTime, '2024-01-01T10:06:00Z');
   assert.deepEqual(f.recorder.events.at(-1), { type: 'Normal', reason: 'SawCompletedJob', message: `Saw completed job: ${name}, condition: Complete` });
-  await f.sync();
-  assert.equal(f.get().status?.lastSuccessfulTime, '2024-01-01T10:06:00Z');
 });
 
 test('time zone: the schedule and the scheduled-timestamp annotation use spec.timeZone', async () => {

@@ -167,7 +167,12 @@ export class CronJobController {
         if (old.spec?.schedule !== cur.spec?.schedule || old.spec?.timeZone !== cur.spec?.timeZone) {
           // A new schedule: the next run may now be sooner than the one already queued.
           let sched: Schedule;
-          try { sched = parseSchedule(formatSchedule(cur.spec?.schedule ?? '', cur.spec?.timeZone)); } catch { return; }
+          try {
+            sched = parseSchedule(formatSchedule(cur.spec?.schedule ?? '', cur.spec?.timeZone));
+          } catch {
+            this.d.recorder.eventf(cur, 'Warning', 'UnParseableCronJobSchedule', 'unparseable schedule for cronjob: %s', cur.spec?.schedule);
+            return;
+          }
           const delay = nextScheduleDelay(cur, this.d.clock.now(), sched);
           if (delay !== undefined) this.d.queue.addAfter(objectKey(cur), delay);
           return;
@@ -261,17 +266,20 @@ export class CronJobController {
           continue;
         }
         this.d.recorder.eventf(cj, 'Warning', 'UnexpectedJob', 'Saw a job that the controller did not create or forgot: %s', j.metadata?.name);
-      } else if (found && isJobFinished(j)) {
-        dropActive(uid);
-        this.d.recorder.eventf(cj, 'Normal', 'SawCompletedJob', 'Saw completed job: %s, condition: %s', j.metadata?.name, finishedCondition(j)?.type);
-        updateStatus = true;
-      } else if (finishedCondition(j)?.type === 'Complete') {
-        // Any succeeded Job counts, in the active list or not.
-        const done = parseTime(j.status?.completionTime);
-        const last = parseTime(cj.status!.lastSuccessfulTime);
-        if (j.status?.completionTime && (last === undefined || (done !== undefined && done > last))) {
-          cj.status!.lastSuccessfulTime = j.status.completionTime;
+      } else if (isJobFinished(j)) {
+        if (found) {
+          dropActive(uid);
+          this.d.recorder.eventf(cj, 'Normal', 'SawCompletedJob', 'Saw completed job: %s, condition: %s', j.metadata?.name, finishedCondition(j)?.type);
           updateStatus = true;
+        }
+        // Any succeeded Job counts, in the active list or not.
+        if (finishedCondition(j)?.type === 'Complete') {
+          const done = parseTime(j.status?.completionTime);
+          const last = parseTime(cj.status!.lastSuccessfulTime);
+          if (j.status?.completionTime && (last === undefined || (done !== undefined && done > last))) {
+            cj.status!.lastSuccessfulTime = j.status.completionTime;
+            updateStatus = true;
+          }
         }
       }
     }

@@ -305,7 +305,8 @@ export class DaemonSetsController {
     }
     const nodes = this.d.nodes.list();
     const sel = ds.spec?.selector;
-    if (sel && !sel.matchLabels && !sel.matchExpressions?.length && Object.keys(sel).length === 0) {
+    // Exactly `{}` (validation refuses it; an object stored before that still gets the warning).
+    if (sel && Object.keys(sel).length === 0) {
       this.d.recorder.event(ds, 'Warning', 'SelectingAll', 'This daemon set is selecting all pods. A non-empty selector is required.');
       return;
     }

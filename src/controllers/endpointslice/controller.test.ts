@@ -11,7 +11,7 @@ import { Indexer, WorkQueue } from '../../client/index.ts';
 import { RetryLater } from '../worker.ts';
 import { EndpointSliceController, type EndpointSliceApi } from './controller.ts';
 import { desiredEndpoints, endpointKey, type PortGroup } from './desired.ts';
-import { reconcile } from './reconciler.ts';
+import { reconcile, serviceSliceOwner } from './reconciler.ts';
 import { EndpointSliceTracker } from './tracker.ts';
 
 const silent = pino({ level: 'silent' });
@@ -198,7 +198,7 @@ test('reconcile: leftover endpoints go into the fullest unchanged slice they fit
   // max 5: a holds 4, b holds 2; 6 endpoints are new.
   const a = mk('a', all.slice(0, 4));
   const b = mk('b', all.slice(4, 6));
-  const plan = reconcile(s, [a, b], new Map([['IPv4', groups as Map<string, PortGroup>]]), 5);
+  const plan = reconcile(serviceSliceOwner(s), [a, b], new Map([['IPv4', groups as Map<string, PortGroup>]]), 5);
   // 6 left: a new slice takes 5; the last one fits in the fullest unchanged slice with room (a: 4 + 1).
   assert.equal(plan.create.length, 1);
   assert.equal(plan.create[0].endpoints.length, 5);
@@ -208,7 +208,7 @@ test('reconcile: leftover endpoints go into the fullest unchanged slice they fit
   // Port change: old slices deleted, but reused for the new port mapping instead of create+delete.
   const s2 = svc({ ports: [{ name: 'http', port: 80, targetPort: 9090, protocol: 'TCP' }] });
   const g2 = desiredEndpoints(s2, pods.slice(0, 3), nodes, 'IPv4').groups;
-  const plan2 = reconcile(s2, [a], new Map([['IPv4', g2]]), 5);
+  const plan2 = reconcile(serviceSliceOwner(s2), [a], new Map([['IPv4', g2]]), 5);
   assert.equal(plan2.create.length, 0);
   assert.equal(plan2.delete.length, 0);
   assert.equal(plan2.update.length, 1);

@@ -19,7 +19,7 @@ import { rfc3339Nano, selects, serviceSelector } from '../endpoints/pods.ts';
 import { TriggerTimeTracker } from '../endpoints/trigger-time.ts';
 import { LAST_CHANGE_TRIGGER_TIME_ANNOTATION } from '../endpoints/endpoints.ts';
 import { CONTROLLER_NAME, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, ZONE_LABEL, desiredEndpoints, type PortGroup } from './desired.ts';
-import { MAX_ENDPOINTS_PER_SLICE, reconcile } from './reconciler.ts';
+import { MAX_ENDPOINTS_PER_SLICE, reconcile, serviceSliceOwner } from './reconciler.ts';
 import { EndpointSliceTracker } from './tracker.ts';
 
 /** Upstream's --concurrent-service-endpoint-syncs. */
@@ -155,7 +155,7 @@ export class EndpointSliceController {
       missing.push(...st.missingNodes);
     }
     const triggerTime = this.triggerTimes.compute(key, svc, pods);
-    const changes = reconcile(svc, live, desired, this.d.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE);
+    const changes = reconcile(serviceSliceOwner(svc), live, desired, this.d.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE);
     const stamp = (s: EndpointSlice): EndpointSlice => {
       const annotations = { ...(s.metadata?.annotations ?? {}) };
       if (triggerTime !== undefined) annotations[LAST_CHANGE_TRIGGER_TIME_ANNOTATION] = rfc3339Nano(triggerTime);

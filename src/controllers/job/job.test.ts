@@ -16,6 +16,7 @@ import { JobController, type JobApi } from './job.ts';
 import { formatIntervals, parseIntervals, withIndexes, firstPendingIndexes, activePodsForRemoval } from './indexes.ts';
 import { BackoffStore, remainingBackoffMs } from './backoff.ts';
 import { JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER } from './util.ts';
+import { matchPodFailurePolicy } from './pod-failure-policy.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -464,4 +465,44 @@ test('lowering parallelism deletes the surplus pods (finalizer removed first, no
   assert.equal(f.get().status?.active, 1);
   assert.equal(f.get().status?.failed, undefined);
   assert.equal(f.recorder.reasons().filter((r) => r === 'SuccessfulDelete').length, 3);
+});
+
+test('no completions (work queue): after the first success nothing new starts; Complete once the rest finished', async () => {
+  const f = new Fixture();
+  const j = f.job({ parallelism: 3 });
+  f.jobs.set({ ...j, spec: { ...j.spec!, completions: undefined } });
+  await f.c.sync('default/pi');
+  const pods = f.active();
+  assert.equal(pods.length, 3);
+  f.finish(pods[0], 'Succeeded');
+  await f.settle();
+  assert.equal(f.active().length, 2, 'no replacement after a success');
+  assert.equal(cond(f.get(), 'Complete'), undefined, 'others still running');
+  f.finish(pods[1], 'Succeeded');
+  f.finish(pods[2], 'Failed');
+  await f.settle();
+  const done = f.get();
+  assert.equal(cond(done, 'Complete')?.status, 'True');
+  assert.deepEqual([done.status?.succeeded, done.status?.failed], [2, 1]);
+});
+
+test('podFailurePolicy rules: onPodConditions, NotIn, container names, first match wins', () => {
+  const pod = (conds: { type: string; status: string }[], codes: Record<string, number>): Pod => ({
+    metadata: { name: 'p', namespace: 'ns' },
+    status: {
+      phase: 'Failed', conditions: conds,
+      containerStatuses: Object.entries(codes).map(([name, exitCode]) => ({ name, image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode } } })),
+    },
+  });
+  const policy = { rules: [
+    { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    { action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'NotIn', values: [1, 2] } },
+    { action: 'Count', onExitCodes: { operator: 'In', values: [1] } },
+  ] };
+  assert.deepEqual(matchPodFailurePolicy(policy, pod([{ type: 'DisruptionTarget', status: 'True' }], { main: 7 })), { countFailed: false, action: 'Ignore' });
+  assert.deepEqual(matchPodFailurePolicy(policy, pod([], { main: 7 })), { countFailed: true, action: 'FailJob', failJobMessage: 'Container main for pod ns/p failed with exit code 7 matching FailJob rule at index 1' });
+  assert.deepEqual(matchPodFailurePolicy(policy, pod([], { side: 7, main: 1 })), { countFailed: true, action: 'Count' });
+  assert.deepEqual(matchPodFailurePolicy(policy, pod([], { main: 0 })), { countFailed: true }, 'exit code 0 never matches');
+  const byCondition = { rules: [{ action: 'FailJob', onPodConditions: [{ type: 'ConfigIssue', status: 'True' }] }] };
+  assert.equal(matchPodFailurePolicy(byCondition, pod([{ type: 'ConfigIssue', status: 'True' }], {})).failJobMessage, 'Pod ns/p has condition ConfigIssue matching FailJob rule at index 0');
 });

@@ -46,6 +46,12 @@ export class NodeHealthTracker {
 
   forget(name: string): void { this.data.delete(name); }
 
+  /** Counts the grace period from `now` (leaving master disruption mode: nobody is blamed for our outage). */
+  resetProbe(name: string, now: number): void {
+    const h = this.data.get(name);
+    if (h) this.data.set(name, { ...h, probeTimestamp: now, readyTransitionTimestamp: now });
+  }
+
   /** When the controller last saw a sign of life from the node. */
   probeTimestamp(name: string): number | undefined { return this.data.get(name)?.probeTimestamp; }
 

@@ -144,8 +144,15 @@ class Fixture {
     return c && { status: c.status, reason: c.reason, message: c.message };
   }
 
+  private beating = new Set<string>();
+
+  /** Keeps renewing the node's Lease before every pass. */
+  beatEvery(name: string): void { this.beating.add(name); }
+  stopBeating(name: string): void { this.beating.delete(name); }
+
   /** One monitor pass plus the NoSchedule pass the resulting node events would trigger. */
   async pass(...names: string[]): Promise<void> {
+    for (const n of this.beating) this.renewLease(n);
     await this.lc.monitorNodeHealth();
     await this.clock.advance(0);
     for (const n of names) await this.lc.syncNoScheduleTaints(n);
@@ -175,6 +182,9 @@ test('silent node: Unknown after the grace period, pods not Ready, taints, evict
   const f = new Fixture();
   f.node('n1');
   f.renewLease('n1');
+  // A healthy neighbour: with every node down the controller would suspect itself and evict nothing.
+  f.node('n2');
+  f.beatEvery('n2');
   f.pod('plain', 'n1', [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }]);
   f.pod('short', 'n1', [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 20 }]);
   f.pod('forever', 'n1', [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }]);
@@ -239,6 +249,8 @@ test('silent node: Unknown after the grace period, pods not Ready, taints, evict
 test('Ready False: not-ready taints, swapped for unreachable when the node then goes silent', async () => {
   const f = new Fixture();
   f.node('n1');
+  f.node('n2');
+  f.beatEvery('n2');
   await f.pass('n1');
   await f.clock.advance(1000);
   f.heartbeat('n1', 'False');
@@ -293,6 +305,8 @@ test('NoExecute tainting is rate limited: --node-eviction-rate 0.1 taints one no
   const f = new Fixture({ evictionRate: 0.1 });
   f.node('a');
   f.node('b');
+  f.node('c');
+  f.beatEvery('c');
   await f.pass();
   await f.clock.advance(1000);
   f.heartbeat('a', 'False');
@@ -316,4 +330,72 @@ test('taint eviction: a NoExecute taint added by hand evicts pods that do not to
   f.putNode({ ...n, spec: { taints: [{ key: 'maintenance', value: 'yes', effect: 'NoExecute' }] } });
   await f.clock.advance(0);
   assert.deepEqual(f.deleted, ['default/web']);
+});
+
+test('every node down: master disruption mode — no NoExecute taints (removed if present) until some node is back', async () => {
+  const f = new Fixture();
+  f.node('a');
+  f.node('b');
+  f.pod('web', 'a', [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }]);
+  await f.pass('a', 'b');
+  // a goes silent first, b is fine: a is tainted as usual.
+  f.beatEvery('b');
+  await f.clock.advance(41_000);
+  await f.pass('a', 'b');
+  await f.clock.advance(5000);
+  await f.pass('a', 'b');
+  await f.clock.advance(0);
+  assert.ok(f.taints('a').includes('node.kubernetes.io/unreachable:NoExecute'));
+  assert.equal(f.lc.zoneState(), 'Normal');
+
+  // Now b falls silent too: everything is down, so the controller is the one cut off.
+  f.stopBeating('b');
+  await f.clock.advance(41_000);
+  await f.pass('a', 'b');
+  await f.clock.advance(0);
+  assert.equal(f.ready('b')?.status, 'Unknown');
+  assert.equal(f.lc.zoneState(), 'FullDisruption');
+  assert.ok(!f.taints('a').includes('node.kubernetes.io/unreachable:NoExecute'), 'NoExecute taint taken off');
+  for (let i = 0; i < 5; i++) {
+    await f.clock.advance(5000);
+    await f.pass('a', 'b');
+  }
+  assert.deepEqual(f.taints('b'), ['node.kubernetes.io/unreachable:NoSchedule']);
+  assert.deepEqual(f.taints('a'), ['node.kubernetes.io/unreachable:NoSchedule']);
+  // The eviction the taint had scheduled is cancelled with it.
+  assert.equal(f.te.pending().size, 0);
+  await f.clock.advance(300_000);
+  assert.deepEqual(f.deleted, []);
+
+  // b is back: normal mode again, and a (still Unknown) is tainted for eviction again.
+  f.heartbeat('b');
+  f.beatEvery('b');
+  await f.pass('a', 'b');
+  assert.equal(f.lc.zoneState(), 'Normal');
+  await f.clock.advance(5000);
+  await f.pass('a', 'b');
+  await f.clock.advance(0);
+  assert.ok(f.taints('a').includes('node.kubernetes.io/unreachable:NoExecute'));
+});
+
+test('a zone mostly down (partial disruption, small cluster) is not tainted for eviction', async () => {
+  const f = new Fixture();
+  for (const n of ['a', 'b', 'c', 'd']) f.node(n);
+  f.beatEvery('d');
+  await f.pass();
+  await f.clock.advance(1000);
+  for (const n of ['a', 'b', 'c']) f.heartbeat(n, 'False');
+  await f.pass();
+  await f.clock.advance(20_000);
+  await f.pass();
+  assert.equal(f.lc.zoneState(), 'PartialDisruption');
+  for (const n of ['a', 'b', 'c']) assert.ok(!f.taints(n).some((t) => t.endsWith(':NoExecute')), n);
+  // One recovers: 2 of 4 down is Normal again, and tainting resumes.
+  f.heartbeat('a');
+  await f.pass();
+  await f.clock.advance(0);
+  assert.equal(f.lc.zoneState(), 'Normal');
+  await f.clock.advance(20_000);
+  await f.pass();
+  assert.equal(['b', 'c'].filter((n) => f.taints(n).includes('node.kubernetes.io/not-ready:NoExecute')).length, 2);
 });

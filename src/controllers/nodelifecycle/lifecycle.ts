@@ -10,13 +10,14 @@
 //  - every node change re-derives its NoSchedule taints from its conditions
 //    and spec.unschedulable (TaintNodesByCondition), which is what
 //    `kubectl cordon` turns into node.kubernetes.io/unschedulable.
-// Zone-wide disruption handling (halting evictions when a whole zone is down)
-// is not done: every node is treated as its own zone.
+// Tainting runs per zone (topology.kubernetes.io/region + zone), slower or
+// not at all in a zone mostly down, and stops altogether when every node of
+// every zone is down: then the controller is the one cut off (zones.ts).
 
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Logger } from 'pino';
-import { sleep, type Clock, type Disposable } from '../../base/clock.ts';
+import { sleep, type Clock } from '../../base/clock.ts';
 import {
   isConflict, isNotFound, WorkQueue, type EventRecorder, type Lister, type ResourceEventHandler, type RestClient,
 } from '../../client/index.ts';
@@ -29,7 +30,10 @@ import {
   condition, controllerNoScheduleTaints, NOT_READY_NO_EXECUTE, noScheduleTaintsFor, swapTaints, taintExists, taintSetDiff,
   UNREACHABLE_NO_EXECUTE,
 } from './taints.ts';
-import type { Taint } from 'kubernetes-types/core/v1.js';
+import type { NodeCondition, Taint } from 'kubernetes-types/core/v1.js';
+import {
+  computeZoneState, LARGE_CLUSTER_THRESHOLD, RateLimitedNodeQueue, SECONDARY_EVICTION_RATE, zoneKey, type ZoneState,
+} from './zones.ts';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
@@ -93,11 +97,10 @@ export class NodeLifecycleController {
   private readonly known = new Set<string>();
   /** Pods of these nodes still need marking not Ready (an earlier attempt failed). */
   private readonly retryMarkPods = new Set<string>();
-  /** Nodes waiting for their NoExecute taint, oldest first (upstream's rate-limited zone queue). */
-  private readonly taintQueue = new Map<string, number>();
-  private nextTaintAt = 0;
-  private taintTimer?: Disposable;
-  private tainting = false;
+  /** Per zone: its state and the rate-limited queue of nodes waiting for a NoExecute taint. */
+  private readonly zones = new Map<string, { state: ZoneState; queue: RateLimitedNodeQueue }>();
+  /** The zone each known node was last seen in. */
+  private readonly nodeZones = new Map<string, string>();
   private stopped = false;
 
   constructor(private readonly d: NodeLifecycleDeps) {
@@ -108,10 +111,7 @@ export class NodeLifecycleController {
     return {
       add: (n) => this.d.queue.add(n.metadata!.name!),
       update: (_o, n) => this.d.queue.add(n.metadata!.name!),
-      delete: (n) => {
-        const name = n.metadata!.name!;
-        this.taintQueue.delete(name);
-      },
+      delete: (n) => this.dequeueForTainting(n.metadata!.name!),
     };
   }
 
@@ -159,6 +159,11 @@ export class NodeLifecycleController {
     const names = new Set(nodes.map((n) => n.metadata!.name!));
     for (const n of nodes) {
       const name = n.metadata!.name!;
+      // A node that moved zones leaves the old zone's queue.
+      const zone = zoneKey(n);
+      if (this.nodeZones.get(name) !== zone) this.dequeueForTainting(name);
+      this.nodeZones.set(name, zone);
+      this.zoneFor(zone);
       if (this.known.has(name)) continue;
       this.known.add(name);
       this.d.recorder.event(n, 'Normal', 'RegisteredNode', `Registered Node ${name} in Controller`);
@@ -168,20 +173,29 @@ export class NodeLifecycleController {
       this.known.delete(name);
       this.health.forget(name);
       this.retryMarkPods.delete(name);
-      this.taintQueue.delete(name);
+      this.dequeueForTainting(name);
+      this.nodeZones.delete(name);
       this.d.recorder.event({ apiVersion: 'v1', kind: 'Node', metadata: { name, uid: name } }, 'Normal', 'RemovingNode', `Removing Node ${name} from Controller`);
     }
+    const zoneToReady = new Map<string, (NodeCondition | undefined)[]>();
     for (const node of nodes) {
       if (this.stopped) return;
+      let current: NodeCondition | undefined;
       try {
-        await this.monitorNode(node);
+        current = await this.monitorNode(node);
       } catch (e) {
         this.d.logger.warn({ err: e, node: node.metadata?.name }, 'failed to check node health');
+        current = condition(node, 'Ready');
       }
+      const zone = zoneKey(node);
+      zoneToReady.set(zone, [...(zoneToReady.get(zone) ?? []), current]);
     }
+    await this.handleDisruption(zoneToReady, nodes);
+    for (const z of this.zones.values()) z.queue.start();
   }
 
-  private async monitorNode(node: Node): Promise<void> {
+  /** The Ready condition after the check (undefined for a node that never reported). */
+  private async monitorNode(node: Node): Promise<NodeCondition | undefined> {
     const name = node.metadata!.name!;
     const now = this.d.clock.now();
     const lease = this.d.leases.get(NODE_LEASE_NAMESPACE, name);
@@ -195,11 +209,11 @@ export class NodeLifecycleController {
         this.d.logger.info({ node: name, gracePeriodMs: verdict.gracePeriodMs }, 'node stopped posting status; conditions set to Unknown');
       } catch (e) {
         // The cache was stale (the kubelet just wrote): the next pass sees the news.
-        if (isConflict(e) || isNotFound(e)) return;
+        if (isConflict(e) || isNotFound(e)) return verdict.current;
         throw e;
       }
     }
-    if (!current) return;
+    if (!current) return undefined;
     this.processTaintBasedEviction(node, verdict.observed.status);
     const needsRetry = this.retryMarkPods.has(name);
     const becameNotReady = current.status !== 'True' && verdict.observed.status === 'True';
@@ -208,6 +222,7 @@ export class NodeLifecycleController {
       const ok = await this.markPodsNotReady(name);
       if (ok) this.retryMarkPods.delete(name); else this.retryMarkPods.add(name);
     }
+    return current;
   }
 
   /** processTaintBaseEviction: queue the NoExecute taint matching Ready, or take both off a Ready node. */
@@ -225,7 +240,7 @@ export class NodeLifecycleController {
         else if (!taintExists(taints, UNREACHABLE_NO_EXECUTE)) this.queueForTainting(name);
         break;
       case 'True':
-        this.taintQueue.delete(name);
+        this.dequeueForTainting(name);
         if (taintExists(taints, NOT_READY_NO_EXECUTE) || taintExists(taints, UNREACHABLE_NO_EXECUTE)) {
           this.d.logger.info({ node: name }, 'node is healthy again, removing all taints');
           void this.swapNow(name, undefined, NOT_READY_NO_EXECUTE, UNREACHABLE_NO_EXECUTE);
@@ -242,51 +257,106 @@ export class NodeLifecycleController {
     }
   }
 
-  // ---- rate-limited NoExecute tainting --------------------------------------
+  // ---- rate-limited NoExecute tainting, per zone ---------------------------
+
+  /** The zone's queue, made on first sight of the zone (upstream's addPodEvictorForNewZone). */
+  private zoneFor(zone: string): { state: ZoneState; queue: RateLimitedNodeQueue } {
+    let z = this.zones.get(zone);
+    if (!z) {
+      z = { state: 'Initial', queue: new RateLimitedNodeQueue(this.d.clock, this.d.options.evictionRate, (n) => this.taintNode(n)) };
+      this.zones.set(zone, z);
+    }
+    return z;
+  }
 
   private queueForTainting(name: string): void {
-    if (this.taintQueue.has(name)) return;
-    this.taintQueue.set(name, this.d.clock.now());
-    this.kickTainting();
+    const node = this.d.nodes.get('', name);
+    // Started once this pass has set the zones' rates (handleDisruption).
+    if (node) this.zoneFor(zoneKey(node)).queue.add(name, false);
+  }
+
+  private dequeueForTainting(name: string): void {
+    for (const z of this.zones.values()) z.queue.remove(name);
   }
 
   /** Nodes waiting for a NoExecute taint. */
-  pendingTaints(): string[] { return [...this.taintQueue.keys()]; }
+  pendingTaints(): string[] { return [...this.zones.values()].flatMap((z) => z.queue.nodes()); }
 
-  private kickTainting(): void {
-    if (this.tainting || this.taintTimer || this.stopped) return;
-    const wait = this.nextTaintAt - this.d.clock.now();
-    if (wait > 0) {
-      this.taintTimer = this.d.clock.setTimeout(() => { this.taintTimer = undefined; this.kickTainting(); }, wait);
-      return;
-    }
-    void this.taintNext();
+  /** A zone's state as of the last pass. */
+  zoneState(zone = ''): ZoneState | undefined { return this.zones.get(zone)?.state; }
+
+  /** doNoExecuteTaintingPass for one node: the taint matching its Ready condition now. False: retry later. */
+  private async taintNode(name: string): Promise<boolean> {
+    const node = this.d.nodes.get('', name);
+    const ready = condition(node, 'Ready')?.status;
+    let ok = true;
+    if (ready === 'False') ok = await this.swapNodeTaints(name, [NOT_READY_NO_EXECUTE], [UNREACHABLE_NO_EXECUTE]);
+    else if (ready === 'Unknown') ok = await this.swapNodeTaints(name, [UNREACHABLE_NO_EXECUTE], [NOT_READY_NO_EXECUTE]);
+    if (ok && (ready === 'False' || ready === 'Unknown')) this.d.logger.info({ node: name, ready }, 'node tainted for eviction (NoExecute)');
+    return ok || !node;
   }
 
-  /** doNoExecuteTaintingPass, one node per token of the rate limiter. */
-  private async taintNext(): Promise<void> {
+  /** setLimiterInZone: the tainting rate a zone's state calls for. */
+  private setLimiterInZone(zone: string, size: number, state: ZoneState): void {
+    const z = this.zoneFor(zone);
     const rate = this.d.options.evictionRate;
-    const first = this.taintQueue.keys().next();
-    if (first.done || rate <= 0) return;
-    const name = first.value;
-    this.tainting = true;
-    this.taintQueue.delete(name);
-    this.nextTaintAt = this.d.clock.now() + 1000 / rate;
-    try {
-      const node = this.d.nodes.get('', name);
-      const ready = condition(node, 'Ready')?.status;
-      let ok = true;
-      if (ready === 'False') ok = await this.swapNodeTaints(name, [NOT_READY_NO_EXECUTE], [UNREACHABLE_NO_EXECUTE]);
-      else if (ready === 'Unknown') ok = await this.swapNodeTaints(name, [UNREACHABLE_NO_EXECUTE], [NOT_READY_NO_EXECUTE]);
-      if (!ok && node) this.taintQueue.set(name, this.d.clock.now());
-      if (ready === 'False' || ready === 'Unknown') this.d.logger.info({ node: name, ready }, 'node tainted for eviction (NoExecute)');
-    } catch (e) {
-      this.d.logger.warn({ err: e, node: name }, 'failed to taint node; will retry');
-      this.taintQueue.set(name, this.d.clock.now());
-    } finally {
-      this.tainting = false;
+    if (state === 'PartialDisruption') z.queue.setRate(size > LARGE_CLUSTER_THRESHOLD ? SECONDARY_EVICTION_RATE : 0);
+    else z.queue.setRate(rate);
+  }
+
+  /** handleDisruption: zone states → tainting rates; all zones down → stop and untaint (master disruption mode). */
+  private async handleDisruption(zoneToReady: Map<string, (NodeCondition | undefined)[]>, nodes: Node[]): Promise<void> {
+    const newStates = new Map<string, ZoneState>();
+    let allAreFullyDisrupted = true;
+    for (const [zone, conds] of zoneToReady) {
+      const { state } = computeZoneState(conds);
+      if (state !== 'FullDisruption') allAreFullyDisrupted = false;
+      newStates.set(zone, state);
+      this.zoneFor(zone);
     }
-    if (this.taintQueue.size) this.kickTainting();
+    let allWasFullyDisrupted = true;
+    for (const [zone, z] of [...this.zones]) {
+      if (!zoneToReady.has(zone)) {
+        z.queue.stop();
+        this.zones.delete(zone);
+        continue;
+      }
+      if (z.state !== 'FullDisruption') { allWasFullyDisrupted = false; break; }
+    }
+    if (allAreFullyDisrupted && allWasFullyDisrupted) return;
+    if (allAreFullyDisrupted) {
+      this.d.logger.info('controller detected that all Nodes are not-Ready. Entering master disruption mode');
+      for (const node of nodes) {
+        const name = node.metadata!.name!;
+        if (taintExists(node.spec?.taints, NOT_READY_NO_EXECUTE) || taintExists(node.spec?.taints, UNREACHABLE_NO_EXECUTE)) {
+          await this.swapNow(name, undefined, NOT_READY_NO_EXECUTE, UNREACHABLE_NO_EXECUTE);
+        }
+      }
+      for (const z of this.zones.values()) {
+        z.queue.setRate(0);
+        z.state = 'FullDisruption';
+      }
+      return;
+    }
+    if (allWasFullyDisrupted) {
+      this.d.logger.info('controller detected that some Nodes are Ready. Exiting master disruption mode');
+      // Whoever was silent while we were cut off gets a fresh grace period.
+      const now = this.d.clock.now();
+      for (const node of nodes) this.health.resetProbe(node.metadata!.name!, now);
+      for (const [zone, z] of this.zones) {
+        const state = newStates.get(zone) ?? 'Normal';
+        this.setLimiterInZone(zone, zoneToReady.get(zone)?.length ?? 0, state);
+        z.state = state;
+      }
+      return;
+    }
+    for (const [zone, z] of this.zones) {
+      const state = newStates.get(zone) ?? 'Normal';
+      if (z.state === state) continue;
+      this.d.logger.info({ zone, state }, 'controller detected that zone is now in new state');
+      this.setLimiterInZone(zone, zoneToReady.get(zone)?.length ?? 0, state);
+      z.state = state;
+    }
   }
 
   // ---- pods ----------------------------------------------------------------
@@ -315,8 +385,7 @@ export class NodeLifecycleController {
 
   stop(): void {
     this.stopped = true;
-    this.taintTimer?.dispose();
-    this.taintTimer = undefined;
+    for (const z of this.zones.values()) z.queue.stop();
   }
 }
 

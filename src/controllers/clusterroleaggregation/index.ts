@@ -1,0 +1,1 @@
+export { clusterRoleAggregationController, syncAggregatedRole } from './controller.ts';
