@@ -167,7 +167,7 @@ test('a Service\'s ready pods become its Endpoints and EndpointSlice; readiness 
   await until('slices deleted', async () => (await slices()).length === 0);
 });
 
-test('a Service without a selector keeps the Endpoints its user wrote', async () => {
+test('a Service without a selector keeps the Endpoints its user wrote; they are mirrored into an EndpointSlice', async () => {
   await pilot.k(['apply', '-f', '-'], {
     input: `apiVersion: v1
 kind: Service
@@ -190,4 +190,27 @@ subsets:
   assert.deepEqual(ep.subsets, [{ addresses: [{ ip: '192.168.10.10' }], ports: [{ port: 80, protocol: 'TCP' }] }]);
   const own = await pilot.json<{ items: EndpointSlice[] }>(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=external']);
   assert.equal(own.items.filter((s) => s.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] === 'endpointslice-controller.k8s.io').length, 0);
+
+  // The mirroring controller copies the user's Endpoints into a slice owned by them.
+  const mirrored = await until('a mirrored slice', async () => {
+    const l = await pilot.json<{ items: EndpointSlice[] }>(['get', 'endpointslices', '-l', 'endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io,kubernetes.io/service-name=external']);
+    return l.items.length === 1 && l.items[0];
+  });
+  assert.match(mirrored.metadata!.name!, /^external-[a-z0-9]{5}$/);
+  assert.equal(mirrored.addressType, 'IPv4');
+  assert.deepEqual(mirrored.ports, [{ name: '', port: 80, protocol: 'TCP' }]);
+  assert.deepEqual(mirrored.endpoints, [{ addresses: ['192.168.10.10'], conditions: { ready: true } }]);
+  assert.deepEqual(mirrored.metadata?.ownerReferences?.map((r) => [r.kind, r.name, r.uid]), [['Endpoints', 'external', ep.metadata?.uid]]);
+  // A change to the Endpoints follows; their deletion takes the slice away.
+  await pilot.k(['patch', 'endpoints', 'external', '--type=json', '-p', '[{"op":"add","path":"/subsets/0/notReadyAddresses","value":[{"ip":"192.168.10.11"}]}]']);
+  await until('the mirrored slice follows', async () => {
+    const l = await pilot.json<{ items: EndpointSlice[] }>(['get', 'endpointslices', '-l', 'endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io,kubernetes.io/service-name=external']);
+    return l.items.length === 1 && l.items[0].endpoints.length === 2 && l.items[0].endpoints.some((e) => e.addresses[0] === '192.168.10.11' && e.conditions?.ready === false);
+  });
+  await pilot.k(['delete', 'endpoints', 'external']);
+  await until('the mirrored slice goes', async () =>
+    (await pilot.json<{ items: EndpointSlice[] }>(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=external'])).items.length === 0);
+  // The `kubernetes` Service's Endpoints are the apiserver's and carry skip-mirror: never mirrored.
+  const k8s = await pilot.json<{ items: EndpointSlice[] }>(['get', 'endpointslices', '-l', 'endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io,kubernetes.io/service-name=kubernetes']);
+  assert.equal(k8s.items.length, 0);
 });

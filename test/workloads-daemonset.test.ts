@@ -6,7 +6,8 @@
 // goes; NoSchedule taints keep new pods off but leave existing ones,
 // NoExecute removes them; nodeSelector and node label changes; failed pods
 // replaced; a rolling update watched pod by pod (never more than
-// maxUnavailable nodes without a ready pod); rollout status/history/undo.
+// maxUnavailable nodes without a ready pod); rollout status/history/undo;
+// a surge update (every node keeps a ready pod, one extra pod at a time).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../base/clock.ts';
 import type { EventRecorder } from '../client/index.ts';
 import { removeCgroupTree } from './cgroups.ts';
-import { isCriNotFound, type CriClient } from './cri/client.ts';
+import { isCriNotFound, type CriRuntime } from './cri/client.ts';
 import type { Container as CriContainer, PodSandbox, PodSandboxConfig } from './cri/types.ts';
 import { EnvConfigError, resolveEnv, type EnvLookups } from './env.ts';
 import { pullAuths, pullPolicy } from './image-pull.ts';
@@ -20,13 +20,13 @@ import {
   ANNOTATION_CONTAINER_KIND, LABEL_CONTAINER_NAME, LABEL_POD_UID, containerConfig, podSandboxConfig, type SandboxOptions,
 } from './runtime-config.ts';
 
-/** Exited containers kept per container name (the latest and the one before, for lastState). */
-const KEEP_EXITED_PER_NAME = 2;
+/** Exited containers kept per container name, as upstream's container GC (MaxPerPodContainer 1): enough for lastState. */
+const KEEP_EXITED_PER_NAME = 1;
 /** Upstream's floor for a kill's grace period. */
 const MIN_GRACE_SECONDS = 2;
 
 export interface PodSyncDeps {
-  cri: CriClient;
+  cri: CriRuntime;
   clock: Clock;
   logger: Logger;
   events: EventRecorder;
@@ -57,7 +57,9 @@ export class PodSync {
 
   /** Sandboxes and containers of the pod; details (ContainerStatus) for those of the newest sandbox. */
   async view(uid: string): Promise<RuntimeView> {
-    const sandboxes = (await this.d.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: uid } })).sort((a, b) => b.createdAt - a.createdAt);
+    // Newest first: each re-creation has the next attempt number.
+    const sandboxes = (await this.d.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: uid } }))
+      .sort((a, b) => b.metadata.attempt - a.metadata.attempt || b.createdAt - a.createdAt);
     const all = await this.d.cri.listContainers({ labelSelector: { [LABEL_POD_UID]: uid } });
     const current = sandboxes[0];
     let sandbox: RuntimePod['sandbox'];
@@ -247,7 +249,7 @@ export class PodSync {
       }
     }
     const key = `pull/${pod.metadata!.uid}/${image}`;
-    const remaining = this.d.backoff.remaining(key, this.d.clock.now());
+    const remaining = this.d.backoff.remainingSinceLast(key);
     if (remaining > 0) {
       result.waiting.set(waitKey, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
       this.d.events.event(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
@@ -277,7 +279,7 @@ export class PodSync {
     return undefined;
   }
 
-  /** Removes exited containers beyond the last two of each name, and sandboxes older than the newest with nothing left in them. */
+  /** Removes exited containers beyond the newest of each name. */
   private async pruneExited(view: RuntimeView): Promise<void> {
     const byName = new Map<string, CriContainer[]>();
     for (const c of view.all) {

@@ -9,7 +9,7 @@ import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import type { Clock, Disposable } from '../base/clock.ts';
 import { isNotFound, type Informer, type RestClient } from '../client/index.ts';
-import type { CriClient } from './cri/client.ts';
+import type { CriRuntime } from './cri/client.ts';
 import { computePodStatus } from './pod-status.ts';
 import { killGraceSeconds, PodSync } from './pod-sync.ts';
 import { LABEL_POD_UID, type SandboxOptions } from './runtime-config.ts';
@@ -36,7 +36,7 @@ interface Worker {
 
 export interface PodWorkersOptions {
   client: RestClient;
-  cri: CriClient;
+  cri: CriRuntime;
   sync: PodSync;
   informer: Informer<Pod>;
   clock: Clock;

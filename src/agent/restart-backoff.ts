@@ -25,6 +25,12 @@ export class RestartBackoff {
     return Math.max(0, since + e.delayMs - this.clock.now());
   }
 
+  /** The milliseconds still to wait, counted from the last next() of `key` (image pulls). */
+  remainingSinceLast(key: string): number {
+    const e = this.fresh(key);
+    return e ? Math.max(0, e.lastUpdate + e.delayMs - this.clock.now()) : 0;
+  }
+
   /** The current delay of `key` (0 if none), for messages such as "back-off 20s". */
   delay(key: string): number {
     return this.fresh(key)?.delayMs ?? 0;

@@ -7,6 +7,12 @@ import { parseBool, parseDuration, parseList } from './flags.ts';
 import { agentCommand } from './agent.ts';
 import { controllerOptionsFrom } from './controller-flags.ts';
 
+function nonNegativeInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid ${flag} ${v}: must be a whole number >= 0`);
+  return n;
+}
+
 const program = new Command();
 program.name('pilot').description('Kubernetes, written in TypeScript').showHelpAfterError();
 
@@ -19,7 +25,10 @@ program.command('server')
   .addOption(new Option('--token <secret>', 'cluster token: servers on one datastore given the same token share its CA and keys (high availability)').env('PILOT_TOKEN'))
   .option('--token-file <file>', 'read the cluster token from the first line of this file')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
+  .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): resources encrypted at rest and their providers and keys')
   .addOption(new Option('--authorization-mode <mode>', 'RBAC (with node identities and system:masters) or AlwaysAllow (any authenticated user may do anything)').choices(['RBAC', 'AlwaysAllow']).default('RBAC'))
+  .option('--max-requests-inflight <n>', 'read-only requests served at once before 429 (0: unlimited)', '400')
+  .option('--max-mutating-requests-inflight <n>', 'mutating requests served at once before 429 (0: unlimited)', '200')
   .option('--tls-san <names>', 'extra host names or IPs for the serving certificate, comma-separated (repeatable)', (v: string, prev: string[] = []) => [...prev, ...parseList(v)])
   .option('--service-cluster-ip-range <cidr>', 'Service IP range', DEFAULTS.serviceCidr)
   .option('--service-node-port-range <range>', 'NodePort range', DEFAULTS.nodePortRange.join('-'))
@@ -63,7 +72,7 @@ program.command('server')
     const srv = await startServer({
       ...DEFAULTS,
       dataDir: o.dataDir, securePort: port, bindAddress: o.bindAddress, datastore: o.datastore,
-      tokenAuthFile: o.tokenAuthFile, token, tlsSans: o.tlsSan as unknown as string[] | undefined, authorizationMode: o.authorizationMode as 'RBAC' | 'AlwaysAllow', serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
+      tokenAuthFile: o.tokenAuthFile, encryptionProviderConfig: o.encryptionProviderConfig, token, tlsSans: o.tlsSan as unknown as string[] | undefined, authorizationMode: o.authorizationMode as 'RBAC' | 'AlwaysAllow', maxRequestsInflight: nonNegativeInt(o.maxRequestsInflight, '--max-requests-inflight'), maxMutatingRequestsInflight: nonNegativeInt(o.maxMutatingRequestsInflight, '--max-mutating-requests-inflight'), serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
       compactionRetainRevisions: Number(o.compactionRetain), compactionIntervalMs, logLevel: o.logLevel,
       agent: o.disableAgent ? undefined : { nodeName: o.nodeName, nodeIP: o.nodeIp, podCIDR: o.podCidr },
       controllers, controllerOptions: controllerOptionsFrom(o), leaderElect: parseBool(o.leaderElect), leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },

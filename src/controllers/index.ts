@@ -19,6 +19,7 @@ import { endpointsController } from './endpoints/index.ts';
 import { endpointSliceController } from './endpointslice/index.ts';
 import { resourceQuotaController } from './resourcequota/index.ts';
 import { clusterRoleAggregationController } from './clusterroleaggregation/index.ts';
+import { endpointSliceMirroringController } from './endpointslicemirroring/index.ts';
 
 export const CONTROLLERS: Controller[] = [
   namespaceController(),
@@ -40,4 +41,5 @@ export const CONTROLLERS: Controller[] = [
   endpointSliceController(),
   resourceQuotaController(),
   clusterRoleAggregationController(),
+  endpointSliceMirroringController(),
 ];

@@ -34,8 +34,10 @@ import { ApiserverEndpointReconciler } from './apiserver-endpoints.ts';
 import { versionInfo } from './version.ts';
 import { startAuthorization, type AuthorizationMode } from './authorization.ts';
 import { ControllerCredentials } from './controller-credentials.ts';
+import { InflightLimiter } from '../apiserver/http/inflight.ts';
 import { startInProcessScheduler } from './scheduler.ts';
 import { startAgent, type Agent } from '../agent/agent.ts';
+import { loadEncryptionConfig } from '../apiserver/encryption/config.ts';
 
 /** Bumped by the server that compacts in an interval; the others on the store stand by. */
 const COMPACT_LOCK_KEY = '/pilot/compact_rev_key';
@@ -48,6 +50,11 @@ export interface ServerConfig {
   /** Default: sqlite://<dataDir>/state.db */
   datastore?: string;
   tokenAuthFile?: string;
+  /** Upstream's --encryption-provider-config: an EncryptionConfiguration file (encryption at rest). */
+  encryptionProviderConfig?: string;
+  /** Upstream's --max-requests-inflight / --max-mutating-requests-inflight (0: unlimited). */
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
   /** Upstream's --authorization-mode: RBAC (default; with Node and system:masters) or AlwaysAllow. */
   authorizationMode?: AuthorizationMode;
   /** Extra names/IPs the serving certificate covers (k3s's --tls-san): a load balancer's or a DNS name. */
@@ -111,6 +118,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const logger = pino({ level: cfg.logLevel, base: { component: 'apiserver' } }, pino.destination(2));
   // Bad flags fail before anything starts.
   const controllers = selectControllers(CONTROLLERS, cfg.controllers ?? ['*']);
+  const encryption = cfg.encryptionProviderConfig !== undefined ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined;
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const host = clientHost(cfg.bindAddress);
   const store = await openStore(cfg.datastore ?? `sqlite://${path.join(cfg.dataDir, 'state.db')}`);
@@ -125,7 +133,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       intervalMs: cfg.compactionIntervalMs, retainRevisions: cfg.compactionRetainRevisions, lockKey: COMPACT_LOCK_KEY,
     });
     disposers.unshift(() => compactor.stop());
-    const registry = new Registry(store, { serviceCidr: cfg.serviceCidr, nodePortRange: cfg.nodePortRange });
+    const registry = new Registry(store, { serviceCidr: cfg.serviceCidr, nodePortRange: cfg.nodePortRange, encryption });
     await registry.start();
     disposers.unshift(() => registry.stop());
     const authz = await startAuthorization(registry, cfg.authorizationMode ?? 'RBAC', logger);
@@ -145,6 +153,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     const handler = createApiHandler({
       registry, logger, version: versionInfo(),
       authenticator, serviceAccountTokens: saTokens, tokenReview, authorizer: authz.authorizer,
+      inflight: new InflightLimiter({ readonly: cfg.maxRequestsInflight ?? 400, mutating: cfg.maxMutatingRequestsInflight ?? 200 }),
       advertiseAddress: `${host}:${cfg.securePort}`,
       ready: () => storeReachable(store, READYZ_STORE_TIMEOUT_MS),
     });
@@ -152,6 +161,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       key: pki.servingKeyPem, cert: pki.servingCertPem, ca: [pki.caCertPem],
       requestCert: true, rejectUnauthorized: false,
       keepAliveTimeout: 65_000,
+      // Slow clients cannot hold sockets open forever (upstream's ReadHeaderTimeout is 32 s).
+      headersTimeout: 32_000, requestTimeout: 60_000,
     }, handler);
     server.on('clientError', (err, socket) => { logger.debug({ err }, 'client error'); socket.destroy(); });
     await new Promise<void>((resolve, reject) => {

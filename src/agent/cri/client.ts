@@ -35,6 +35,12 @@ export function isCriNotFound(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === grpc.status.NOT_FOUND;
 }
 
+/** What pod workers need of a CRI runtime (CriClient, or a fake in unit tests). */
+export type CriRuntime = Pick<CriClient,
+  'listPodSandbox' | 'podSandboxStatus' | 'runPodSandbox' | 'stopPodSandbox' | 'removePodSandbox' |
+  'listContainers' | 'containerStatus' | 'createContainer' | 'startContainer' | 'stopContainer' | 'removeContainer' |
+  'imageStatus' | 'pullImage'>;
+
 export class CriClient {
   private readonly runtime: Stub;
   private readonly images: Stub;

@@ -6,6 +6,7 @@ import type { ServiceAccountTokens } from '../auth/serviceaccount/tokens.ts';
 import type { TokenReviewer } from './reviews.ts';
 import { attributesOf, forbidden, type Authorizer } from '../auth/rbac/authorizer.ts';
 import { impersonate } from '../auth/impersonation.ts';
+import type { InflightLimiter } from './inflight.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -27,6 +28,8 @@ export interface ApiHandlerOptions {
   serviceAccountTokens?: ServiceAccountTokens;
   /** TokenReview's answer: the status for a token and the audiences asked for. */
   tokenReview?: TokenReviewer;
+  /** Max requests in flight (429 beyond); absent: unlimited. */
+  inflight?: InflightLimiter;
   /** Authorization (RBAC); absent: every authenticated user may do everything. */
   authorizer?: Authorizer;
   logger: Logger;
@@ -71,6 +74,13 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       if (user && opts.authorizer) {
         // Acting as someone else (kubectl --as) needs the right to; from here on the request is theirs.
         user = impersonate(req, user, opts.authorizer);
+      }
+      if (user && opts.inflight) {
+        // Upstream's order: authentication, impersonation, in-flight limit, then authorization.
+        const release = opts.inflight.acquire(parseRequestInfo(req.method ?? 'GET', path, url.searchParams), user.groups);
+        res.once('close', release);
+      }
+      if (user && opts.authorizer) {
         // Every authenticated request is authorized first, health checks included, as upstream.
         const attrs = attributesOf(user, parseRequestInfo(req.method ?? 'GET', path, url.searchParams), req.method ?? 'GET');
         if (!opts.authorizer.authorize(attrs).allowed) throw forbidden(attrs);

@@ -38,14 +38,23 @@ export interface ResourceHandlerDeps {
   authorizer?: Authorizer;
 }
 
+/** Past this much, an oversized body is not even drained: the connection is cut. */
+const MAX_DRAIN_BYTES = 8 * MAX_BODY_BYTES;
+
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw ApiError.tooLarge('Request entity too large: limit is 3145728');
+    if (size > MAX_BODY_BYTES) {
+      // Read (and drop) the rest, so the client gets to read our 413 instead of a reset
+      // connection; a body far past the limit is cut off instead.
+      if (size > MAX_DRAIN_BYTES) { req.socket.destroy(); break; }
+      continue;
+    }
     chunks.push(c as Buffer);
   }
+  if (size > MAX_BODY_BYTES) throw ApiError.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
   return Buffer.concat(chunks);
 }
 

@@ -7,7 +7,8 @@ import { coreToEventsV1, eventsV1ToCore } from './event-conversion.ts';
 import { strategyFor, type RbacWriteGuard } from './strategies/index.ts';
 import { ServiceAllocators } from './allocators/service-allocators.ts';
 import type { PriorityClassSource } from '../admission/priority.ts';
-import { decodeKV, resourcePrefix } from './codec.ts';
+import { resourcePrefix } from './codec.ts';
+import type { EncryptionConfig } from '../encryption/config.ts';
 import { ResourceQuotaAdmission, restQuotaAccess } from '../admission/resourcequota.ts';
 
 /** events.k8s.io Events live with core Events (see event-conversion.ts). */
@@ -19,6 +20,8 @@ function storageFormFor(info: ResourceInfo): StorageForm | undefined {
 export interface RegistryOptions {
   serviceCidr: string;
   nodePortRange: [number, number];
+  /** Encryption at rest (--encryption-provider-config). */
+  encryption?: EncryptionConfig;
 }
 
 export class Registry implements NamespaceLookup {
@@ -32,6 +35,9 @@ export class Registry implements NamespaceLookup {
     for (const info of RESOURCES) {
       if (isVirtual(info)) continue;
       const rest = new ResourceREST(info, strategyFor(info, { serviceAllocators: this.serviceAllocators, rbacGuard: () => this.rbacGuard, priorityClasses: this.priorityClasses }), store, this, storageFormFor(info));
+      // events.k8s.io Events are stored as core events, so they are encrypted as those.
+      const stored = info.group === 'events.k8s.io' ? { group: '', plural: 'events' } : info;
+      rest.transformer = opts.encryption?.transformerFor(stored.group, stored.plural);
       this.rests.set(`${info.group}/${info.version}/${info.plural}`, rest);
     }
     const quota = new ResourceQuotaAdmission(restQuotaAccess(this.rest('', 'v1', 'resourcequotas')!));
@@ -55,7 +61,7 @@ export class Registry implements NamespaceLookup {
   async start(): Promise<void> {
     const svc = this.rest('', 'v1', 'services')!;
     const list = await this.store.list(svc.prefix);
-    await this.serviceAllocators.repair(list.items.map(decodeKV));
+    await this.serviceAllocators.repair(list.items.map((kv) => svc.decode(kv)));
     // Every resource's watch cache follows the store from now on, so a watch
     // from a list made after start is served from the cache, as upstream.
     await Promise.all([...this.rests.values()].map((r) => r.watchCache().start()));
@@ -78,7 +84,7 @@ export class Registry implements NamespaceLookup {
     const ns = this.rest('', 'v1', 'namespaces')!;
     const kv = await this.store.get(ns.key('', name));
     if (!kv) return undefined;
-    const obj = decodeKV(kv);
+    const obj = ns.decode(kv);
     return obj.status?.phase === 'Terminating' || obj.metadata?.deletionTimestamp ? 'Terminating' : 'Active';
   }
 }

@@ -21,6 +21,7 @@ import { bumpGenerationIfSpecChanged, generateName, keepSystemMeta, prepareMetaF
 import type { DeleteOptions, RequestContext, Strategy } from './strategy.ts';
 import { defaultGarbageCollectionPolicy, finalizersForDelete, JOB_DELETE_WARNING } from './gc-finalizers.ts';
 import type { AdmissionAttributes } from '../admission/resourcequota.ts';
+import type { ValueTransformer } from '../encryption/transformer.ts';
 
 export type PatchType = 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
 
@@ -57,6 +58,8 @@ export class ResourceREST {
   private cache?: WatchCache;
   /** Validating admission (ResourceQuota): after validation, before the write; throws to refuse. */
   admission?: (a: AdmissionAttributes) => Promise<void>;
+  /** Encryption at rest (--encryption-provider-config); undefined: stored as plain JSON. */
+  transformer?: ValueTransformer;
 
   constructor(readonly info: ResourceInfo, readonly strategy: Strategy, readonly store: Store, private readonly namespaces: NamespaceLookup,
     private readonly storage?: StorageForm) {
@@ -74,13 +77,27 @@ export class ResourceREST {
 
   /** The object as this API version shows it (converted when stored in another form). */
   decode(kv: StoreKV): Obj {
-    const obj = decodeKV(kv);
+    const obj = decodeKV(this.transformer ? { ...kv, value: this.fromStorage(kv).data } : kv);
     return this.storage ? withResourceVersion(this.storage.fromStorage(obj), kv.modRevision) : obj;
   }
 
-  encode(obj: Obj): Uint8Array {
-    return encodeObject(this.storage ? this.storage.toStorage(obj) : obj);
+  /** The bytes to store under `key` (encrypted when the resource is). */
+  encode(obj: Obj, key: string): Uint8Array {
+    const plain = encodeObject(this.storage ? this.storage.toStorage(obj) : obj);
+    return this.transformer ? this.transformer.toStorage(plain, key) : plain;
   }
+
+  /** Decrypts a stored value; a wrong key or corrupt data is a 500 for this object, as upstream. */
+  private fromStorage(kv: StoreKV): { data: Uint8Array; stale: boolean } {
+    try {
+      return this.transformer!.fromStorage(kv.value, kv.key);
+    } catch (e) {
+      throw ApiError.internal(`unable to transform key ${JSON.stringify(kv.key)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Written with a key or provider that is no longer the first: rewrite it even when unchanged (key rotation). */
+  private isStale(kv: StoreKV): boolean { return !!this.transformer && this.fromStorage(kv).stale; }
 
   key(ns: string, name: string): string { return keyFor(this.prefix, this.info.namespaced ? ns : '', name); }
 
@@ -134,7 +151,7 @@ export class ResourceREST {
         return obj;
       }
       try {
-        const kv = await this.store.create(this.key(ns, obj.metadata.name as string), this.encode(obj));
+        const kv = await this.store.create(this.key(ns, obj.metadata.name as string), this.encode(obj, this.key(ns, obj.metadata.name as string)));
         return withResourceVersion(obj, kv.modRevision);
       } catch (e) {
         await this.strategy.rollback?.(obj, undefined);
@@ -248,7 +265,7 @@ export class ResourceREST {
       }
 
       if (!op.managedByApply) this.recordManager(old, obj, ctx, subresource);
-      if (semanticallyEqual(obj, old)) {
+      if (semanticallyEqual(obj, old) && !this.isStale(kv)) {
         if (allocated) await this.strategy.rollback?.(obj, old);
         return { obj: old, created: false };
       }
@@ -272,7 +289,7 @@ export class ResourceREST {
         return { obj: withResourceVersion(obj, kv.modRevision), created: false };
       }
       try {
-        const written = await this.store.update(kv.key, this.encode(obj), kv.modRevision);
+        const written = await this.store.update(kv.key, this.encode(obj, kv.key), kv.modRevision);
         await this.strategy.afterUpdate?.(obj, old);
         return { obj: withResourceVersion(obj, written.modRevision), created: false };
       } catch (e) {
@@ -403,7 +420,7 @@ export class ResourceREST {
     if (this.strategy.tracksGeneration && !old.metadata.deletionTimestamp) m.generation = (Number(m.generation) || 0) + 1;
     this.strategy.beginDelete?.(obj, ctx);
     if (ctx.dryRun) return { obj, deleted: false };
-    const written = await this.store.update(kv.key, this.encode(obj), kv.modRevision);
+    const written = await this.store.update(kv.key, this.encode(obj, kv.key), kv.modRevision);
     return { obj: withResourceVersion(obj, written.modRevision), deleted: false };
   }
 

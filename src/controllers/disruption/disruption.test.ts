@@ -28,7 +28,14 @@ class Fixture {
   events: { reason: string; type: string; message: string; kind?: string }[] = [];
   scales = new Map<string, { uid: string; replicas: number }>();
   private rv = 10;
+  podWrites: Pod[] = [];
+  staleQueue = new WorkQueue<string>({ clock: this.clock });
   api: DisruptionApi = {
+    updatePodStatus: async (pod) => {
+      this.podWrites.push(pod);
+      this.pods.set(pod);
+      return pod;
+    },
     updatePdbStatus: async (pdb) => {
       const next = { ...structuredClone(pdb), metadata: { ...pdb.metadata, resourceVersion: String(++this.rv) } };
       this.writes.push(next);
@@ -39,7 +46,7 @@ class Fixture {
   };
   c = new DisruptionController({
     pdbs: this.pdbs, pods: this.pods, replicaSets: this.rss, deployments: this.deps, statefulSets: this.sss, replicationControllers: this.rcs,
-    api: this.api, clock: this.clock, logger: silent, queue: this.queue,
+    api: this.api, clock: this.clock, logger: silent, queue: this.queue, staleQueue: this.staleQueue,
     recorder: {
       event: (obj: KubeObject, type: string, reason: string, message: string) => { this.events.push({ type, reason, message, kind: obj.kind }); },
       eventf: (obj: KubeObject, type: string, reason: string, fmt: string, ...args: unknown[]) => {
@@ -240,4 +247,30 @@ test('event routing: pods queue the budgets that select them; {} selects all, no
   const keys: string[] = [];
   while (f.queue.len() > 0) { const k = (await f.queue.get())!; keys.push(k); f.queue.done(k); }
   assert.deepEqual(keys.sort(), ['default/all', 'default/pdb']);
+});
+
+test('a DisruptionTarget condition on a pod that was not deleted is reset to False after 2 minutes', async () => {
+  const f = new Fixture();
+  const p = f.pod('a');
+  const marked: Pod = {
+    ...p, status: { ...p.status, conditions: [...(p.status?.conditions ?? []), {
+      type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting', lastTransitionTime: rfc3339(f.clock.now()),
+    }] },
+  };
+  f.pods.set(marked);
+  f.c.podHandler().add!(marked);
+  assert.equal(f.staleQueue.len(), 0);
+  await f.clock.advance(60_000);
+  assert.equal(f.staleQueue.len(), 0);
+  await f.clock.advance(60_000);
+  assert.equal(f.staleQueue.len(), 1);
+  const key = (await f.staleQueue.get())!;
+  await f.c.syncStaleDisruption(key);
+  f.staleQueue.done(key);
+  const cond = f.pods.get('default', 'a')!.status!.conditions!.find((c) => c.type === 'DisruptionTarget');
+  assert.equal(cond?.status, 'False');
+  assert.equal(f.podWrites.length, 1);
+  // A pod being deleted, or marked by its kubelet, is left alone.
+  assert.equal(f.c.staleDisruptionIn({ ...marked, metadata: { ...marked.metadata, deletionTimestamp: rfc3339(0) } }), undefined);
+  assert.equal(f.c.staleDisruptionIn({ ...marked, status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet' }] } }), undefined);
 });

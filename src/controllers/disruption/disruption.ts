@@ -21,15 +21,18 @@ import {
 } from '../../client/index.ts';
 import type { Controller, ControllerContext } from '../types.ts';
 import { runWorkers, waitForSync } from '../worker.ts';
-import { errorMessage, jsonEqual } from '../replicaset/util.ts';
+import { errorMessage, jsonEqual, parseTime, rfc3339 } from '../replicaset/util.ts';
 import { expectedScale, finders, type FinderListers, type ScaleGetter } from './finders.ts';
 import { buildDisruptedPodMap, countHealthyPods, expectedPodCount, failSafeStatus, nextPdbStatus } from './status.ts';
 
 /** How often every budget is recomputed even without events (upstream's PDB informer resync). */
 export const RESYNC_MS = 30_000;
+/** A DisruptionTarget condition on a pod that was not deleted after this long is reset (upstream's stalePodDisruptionTimeout). */
+export const STALE_POD_DISRUPTION_TIMEOUT_MS = 2 * 60_000;
 
 export interface DisruptionApi {
   updatePdbStatus(pdb: PodDisruptionBudget): Promise<PodDisruptionBudget>;
+  updatePodStatus(pod: Pod): Promise<Pod>;
   getScale: ScaleGetter;
 }
 
@@ -37,6 +40,7 @@ export function restDisruptionApi(client: RestClient): DisruptionApi {
   const pdbs = client.resource<PodDisruptionBudget>('policy/v1', 'PodDisruptionBudget');
   return {
     updatePdbStatus: (pdb) => pdbs.namespace(pdb.metadata!.namespace!).updateStatus(pdb),
+    updatePodStatus: (pod) => client.resource<Pod>('v1', 'Pod').namespace(pod.metadata!.namespace!).updateStatus(pod),
     async getScale(ref, ns) {
       const info = findByKind(ref.apiVersion, ref.kind);
       if (!info) throw new Error(`unable to find the resource of kind ${ref.kind} in ${ref.apiVersion}`);
@@ -64,6 +68,8 @@ export interface DisruptionControllerDeps extends FinderListers {
   clock: Clock;
   logger: Logger;
   queue: WorkQueue<string>;
+  /** Pods whose DisruptionTarget condition may go stale. */
+  staleQueue?: WorkQueue<string>;
 }
 
 /** A budget's selector: `{}` selects every pod of the namespace, a missing or invalid one none. */
@@ -92,11 +98,15 @@ export class DisruptionController {
 
   podHandler(): ResourceEventHandler<Pod> {
     return {
-      add: (pod) => this.enqueueFor(pod),
+      add: (pod) => {
+        this.enqueueFor(pod);
+        this.checkStaleDisruption(pod);
+      },
       update: (old, cur) => {
         if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
         this.enqueueFor(cur);
         if (!jsonEqual(old.metadata?.labels ?? {}, cur.metadata?.labels ?? {})) this.enqueueFor(old);
+        this.checkStaleDisruption(cur);
       },
       delete: (pod) => this.enqueueFor(pod),
     };
@@ -125,6 +135,46 @@ export class DisruptionController {
   private enqueueFor(pod: Pod): void {
     for (const pdb of this.budgetsFor(pod)) this.d.queue.add(objectKey(pdb));
   }
+
+  // ---- stale DisruptionTarget conditions -----------------------------------
+
+  /**
+   * An eviction marks the pod DisruptionTarget=True before deleting it; when
+   * the delete then did not happen (refused, or lost a race), the condition
+   * would lie forever. How long until it counts as stale; undefined if it has none.
+   */
+  staleDisruptionIn(pod: Pod): number | undefined {
+    if (pod.metadata?.deletionTimestamp) return undefined;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+    const cond = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+    // The kubelet's own marks are never stale: its termination may take long.
+    if (!cond || cond.status !== 'True' || cond.reason === 'TerminationByKubelet') return undefined;
+    const since = parseTime(cond.lastTransitionTime) ?? 0;
+    return Math.max(0, since + STALE_POD_DISRUPTION_TIMEOUT_MS - this.d.clock.now());
+  }
+
+  private checkStaleDisruption(pod: Pod): void {
+    const wait = this.staleDisruptionIn(pod);
+    if (wait !== undefined) this.d.staleQueue?.addAfter(objectKey(pod), wait);
+  }
+
+  /** syncStalePodDisruption: sets a stale DisruptionTarget condition to False. */
+  async syncStaleDisruption(key: string): Promise<void> {
+    const pod = this.d.pods.get(...splitKey(key));
+    if (!pod) return;
+    const wait = this.staleDisruptionIn(pod);
+    if (wait === undefined) return;
+    if (wait > 0) { this.d.staleQueue?.addAfter(key, wait); return; }
+    const next = structuredClone(pod) as Pod;
+    const conds = next.status!.conditions!;
+    const i = conds.findIndex((c) => c.type === 'DisruptionTarget');
+    conds[i] = { type: 'DisruptionTarget', status: 'False', lastTransitionTime: rfc3339(this.d.clock.now()) };
+    await this.d.api.updatePodStatus(next);
+    this.d.logger.info({ pod: key }, 'reset stale DisruptionTarget condition to False');
+  }
+
+  // ---- budgets --------------------------------------------------------------
 
   /** Idempotent; throws to be retried. */
   async sync(key: string): Promise<void> {
@@ -192,10 +242,11 @@ export function disruptionController(o: { workers?: number } = {}): Controller {
       const ssInformer = ctx.informers.informerFor<StatefulSet>('apps/v1', 'StatefulSet');
       const rcInformer = ctx.informers.informerFor<ReplicationController>('v1', 'ReplicationController');
       const queue = new WorkQueue<string>({ name: 'disruption', clock: ctx.clock });
+      const staleQueue = new WorkQueue<string>({ name: 'disruption-recheck', clock: ctx.clock });
       const c = new DisruptionController({
         pdbs: pdbInformer.lister(), pods: podInformer.lister(), replicaSets: rsInformer.lister(), deployments: dInformer.lister(),
         statefulSets: ssInformer.lister(), replicationControllers: rcInformer.lister(),
-        api: restDisruptionApi(ctx.client), recorder: ctx.recorder('controllermanager'), clock: ctx.clock, logger: ctx.logger, queue,
+        api: restDisruptionApi(ctx.client), recorder: ctx.recorder('controllermanager'), clock: ctx.clock, logger: ctx.logger, queue, staleQueue,
       });
       const handles: Disposable[] = [
         pdbInformer.on(c.pdbHandler()), podInformer.on(c.podHandler()),
@@ -210,11 +261,15 @@ export function disruptionController(o: { workers?: number } = {}): Controller {
       try {
         if (!(await waitForSync(ctx.signal, pdbInformer, podInformer, rsInformer, dInformer, ssInformer, rcInformer))) return;
         resync = ctx.clock.setTimeout(tick, RESYNC_MS);
-        await runWorkers(queue, (key) => c.sync(key), { signal: ctx.signal, logger: ctx.logger, workers: o.workers ?? 1 });
+        await Promise.all([
+          runWorkers(queue, (key) => c.sync(key), { signal: ctx.signal, logger: ctx.logger, workers: o.workers ?? 1 }),
+          runWorkers(staleQueue, (key) => c.syncStaleDisruption(key), { signal: ctx.signal, logger: ctx.logger, workers: 1 }),
+        ]);
       } finally {
         resync?.dispose();
         for (const h of handles) h.dispose();
         queue.shutDown();
+        staleQueue.shutDown();
       }
     },
   };

@@ -183,6 +183,9 @@ test('a failed update records FailedToUpdateEndpoint and throws (retried)', asyn
   f.failUpdate = true;
   await assert.rejects(f.c.sync('default/web'), /modified/);
   assert.deepEqual(f.events, ['FailedToUpdateEndpoint']);
+  f.failUpdate = false;
+  await f.c.sync('default/web');
+  assert.ok(f.ops('update')[0].body!.metadata?.annotations?.['endpoints.kubernetes.io/last-change-trigger-time'], 'the retry still carries the trigger time');
 });
 
 test('pod events enqueue the Services selecting the pod, old labels included', () => {
@@ -237,10 +240,13 @@ test('TriggerTimeTracker reports only changes since the last sync', () => {
   const t = new TriggerTimeTracker();
   const s = svc('web');
   const p1 = pod('a', '1.1.1.1', { readySince: '2024-01-01T00:05:00Z' });
-  assert.equal(t.compute('k', s, [p1]), Date.parse('2024-01-01T00:00:00Z'), 'first sync: the Service creation');
-  assert.equal(t.compute('k', s, [p1]), undefined, 'nothing changed');
+  const first = t.compute('k', s, [p1]);
+  assert.equal(first.time, Date.parse('2024-01-01T00:00:00Z'), 'first sync: the Service creation');
+  assert.equal(t.compute('k', s, [p1]).time, first.time, 'not committed (the write failed): the retry reports it again');
+  first.commit();
+  assert.equal(t.compute('k', s, [p1]).time, undefined, 'nothing changed');
   const p2 = pod('b', '1.1.1.2', { readySince: '2024-01-01T00:06:00Z' });
-  assert.equal(t.compute('k', s, [p1, p2]), Date.parse('2024-01-01T00:06:00Z'));
+  assert.equal(t.compute('k', s, [p1, p2]).time, Date.parse('2024-01-01T00:06:00Z'));
 });
 
 test('desiredSubsets skips pods whose IP is of another family', () => {

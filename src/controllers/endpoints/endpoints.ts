@@ -167,7 +167,8 @@ export class EndpointsController {
     const selector = serviceSelector(svc);
     if (!selector) return; // the user manages these Endpoints
     const pods = this.d.pods.list(ns).filter((p) => selects(selector, p.metadata?.labels));
-    const triggerTime = this.triggerTimes.compute(key, svc, pods);
+    const trigger = this.triggerTimes.compute(key, svc, pods);
+    const triggerTime = trigger.time;
     const subsets = desiredSubsets(svc, pods);
     const current = this.d.endpoints.get(ns, name);
     const labels = endpointsLabels(svc);
@@ -180,7 +181,10 @@ export class EndpointsController {
     const truncated = truncateEndpoints(next);
     if (current) {
       const capacityOk = (current.metadata?.annotations?.[OVER_CAPACITY_ANNOTATION] === 'truncated') === truncated;
-      if (semanticEqual(current.subsets, next.subsets) && semanticEqual(current.metadata?.labels, labels) && capacityOk) return;
+      if (semanticEqual(current.subsets, next.subsets) && semanticEqual(current.metadata?.labels, labels) && capacityOk) {
+        trigger.commit();
+        return;
+      }
     }
     const meta = next.metadata!;
     const annotations = { ...(meta.annotations ?? {}) };
@@ -197,9 +201,10 @@ export class EndpointsController {
     try {
       if (current) await this.d.api.update(ns, next);
       else await this.d.api.create(ns, next);
+      trigger.commit();
     } catch (e) {
       // Nothing can be created in a namespace being deleted; its content is going anyway.
-      if (!current && isNamespaceTerminating(e)) return;
+      if (!current && isNamespaceTerminating(e)) { trigger.commit(); return; }
       // Created by someone meanwhile (e.g. the user, or a lagging cache): the next sync sees it.
       if (!current && isAlreadyExists(e)) throw e;
       this.d.recorder.eventf(svc, 'Warning', current ? 'FailedToUpdateEndpoint' : 'FailedToCreateEndpoint',

@@ -20,10 +20,12 @@ export class TriggerTimeTracker {
   private readonly states = new Map<string, ServiceState>();
 
   /**
-   * The earliest trigger time that changed since the previous call for this
-   * Service (undefined when none), and remembers the current ones.
+   * The earliest trigger time that changed since the last committed call for
+   * this Service (undefined when none). `commit()` — once what was computed is
+   * written — makes these the times later calls compare with; a failed write
+   * does not commit, so its retry still carries the annotation.
    */
-  compute(key: string, svc: Service, pods: readonly Pod[]): number | undefined {
+  compute(key: string, svc: Service, pods: readonly Pod[]): { time: number | undefined; commit(): void } {
     const prev = this.states.get(key);
     const next: ServiceState = { podTriggerTimes: new Map() };
     let min: number | undefined;
@@ -39,8 +41,7 @@ export class TriggerTimeTracker {
     const st = parseTime(svc.metadata?.creationTimestamp);
     if (st !== undefined && (prev?.serviceTriggerTime === undefined || st > prev.serviceTriggerTime)) consider(st);
     next.serviceTriggerTime = st;
-    this.states.set(key, next);
-    return min;
+    return { time: min, commit: () => { this.states.set(key, next); } };
   }
 
   deleteService(key: string): void {

@@ -154,7 +154,8 @@ export class EndpointSliceController {
       desired.set(family, st.groups);
       missing.push(...st.missingNodes);
     }
-    const triggerTime = this.triggerTimes.compute(key, svc, pods);
+    const trigger = this.triggerTimes.compute(key, svc, pods);
+    const triggerTime = trigger.time;
     const changes = reconcile(serviceSliceOwner(svc), live, desired, this.d.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE);
     const stamp = (s: EndpointSlice): EndpointSlice => {
       const annotations = { ...(s.metadata?.annotations ?? {}) };
@@ -181,6 +182,7 @@ export class EndpointSliceController {
         }
         this.tracker.deleted(key, s.metadata!.name!);
       }
+      trigger.commit();
     } catch (e) {
       if (isNamespaceTerminating(e)) return;
       this.d.recorder.eventf(svc, 'Warning', 'FailedToUpdateEndpointSlices', 'Error updating Endpoint Slices for Service %s: %s', key, errorMessage(e));

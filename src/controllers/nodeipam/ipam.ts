@@ -74,7 +74,11 @@ export class NodeIpamController {
     return {
       add: (n) => this.d.queue.add(n.metadata!.name!),
       update: (_o, n) => this.d.queue.add(n.metadata!.name!),
-      delete: (n) => this.release(n),
+      delete: (n) => {
+        this.release(n);
+        // A CIDR came free: nodes still waiting for one need not wait out their back-off.
+        for (const other of this.d.nodes.list()) if (podCidrsOf(other).length === 0) this.d.queue.add(other.metadata!.name!);
+      },
     };
   }
 
