@@ -103,6 +103,21 @@ describe('authentication', () => {
   });
 
   test('a bearer token from --token-auth-file works; a wrong or empty one is 401', async () => {
+    // Authenticated is not yet authorized: without a binding the answer is 403, not 401.
+    const unbound = await request(creds, 'GET', '/api/v1/namespaces', { auth: { token: TOKEN } });
+    assert.equal(unbound.status, 403, unbound.text);
+    assert.equal(unbound.json.message, 'namespaces is forbidden: User "alice" cannot list resource "namespaces" in API group "" at the cluster scope');
+    // Grant alice (through her group from the token file) and bob what the assertions below use.
+    for (const [name, subject] of [['developers-edit', { kind: 'Group', name: 'developers' }], ['bob-edit', { kind: 'User', name: 'bob' }]] as const) {
+      const b = await request(creds, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+        body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }] },
+      });
+      assert.equal(b.status, 201, b.text);
+    }
+    const deadline = Date.now() + 10_000;
+    while ((await request(creds, 'GET', '/api/v1/namespaces', { auth: { token: TOKEN } })).status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const ok = await request(creds, 'GET', '/api/v1/namespaces', { auth: { token: TOKEN } });
     assert.equal(ok.status, 200, ok.text);
     const created = await request(creds, 'POST', '/api/v1/namespaces/default/configmaps', { auth: { token: 'other-token-value' }, body: { metadata: { name: 'by-bob' } } });

@@ -12,6 +12,7 @@
 import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import type { Logger } from 'pino';
+import { setMaxListeners } from 'node:events';
 import { realClock, sleep, type Clock } from '../base/clock.ts';
 import {
   EventRecorder, LeaderElector, leaseLock, SharedInformerFactory, type RestClient,
@@ -167,6 +168,9 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
 
 /** One term: every controller, one informer factory, until `signal` aborts. */
 async function runControllers(opts: ControllerManagerOptions & { clock: Clock }, signal: AbortSignal): Promise<void> {
+  // Every controller, worker and informer of the term listens for this one
+  // signal: far more than Node's default of 10 listeners, all legitimate.
+  setMaxListeners(0, signal);
   const { client, clock, logger } = opts;
   const factory = new SharedInformerFactory(client, { clock, logger, resyncMs: opts.resyncMs });
   const recorders: EventRecorder[] = [];

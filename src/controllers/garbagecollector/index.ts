@@ -8,7 +8,6 @@
 // their finalizer and stay (deletionTimestamp set) — as upstream without
 // kube-controller-manager.
 
-import { setMaxListeners } from 'node:events';
 import { RESOURCES, apiVersionOf, findByKind, isVirtual, type ResourceInfo } from '../../api/resources.ts';
 import type { Disposable } from '../../base/clock.ts';
 import { isNotFound, type KubeObject, type RestClient } from '../../client/index.ts';
@@ -71,9 +70,6 @@ async function runGarbageCollector(ctx: ControllerContext, opts: GarbageCollecto
     recorder: ctx.recorder('garbage-collector-controller'),
     workers: opts.workers,
   });
-  // One informer per collected resource, each listening for ctx.signal's abort:
-  // more than Node's default 10 listeners, and all of them legitimate.
-  setMaxListeners(0, ctx.signal);
   // Informers first (before any await): the manager starts the factory once
   // every controller has asked for its informers.
   const informers = collectedResources().map((r) => ctx.informers.informerFor<KubeObject>(apiVersionOf(r), r.kind));
