@@ -29,6 +29,8 @@ const inCidr = (ip: string | undefined): boolean => !!ip && ip.startsWith(`10.24
 let pilot: Pilot;
 let host: AgentHost;
 let imageDir: string;
+/** The node Lease's renewTime at registration; the next test checks it moved on (renewals every 10 s). */
+let firstRenewTime: string | undefined;
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -69,7 +71,7 @@ after(async () => {
   if (imageDir) fs.rmSync(imageDir, { recursive: true, force: true });
 });
 
-test('the agent registers its node: Ready, capacity from the host, runtime info, lease heartbeat', async () => {
+test('the agent registers its node: Ready, capacity from the host, runtime info, lease', async () => {
   const node = await waitFor('node Ready', async () => {
     const n = await pilot.json<Node>(['get', 'node', NODE]);
     return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? n : undefined;
@@ -89,14 +91,10 @@ test('the agent registers its node: Ready, capacity from the host, runtime info,
   assert.equal(lease.spec?.holderIdentity, NODE);
   assert.equal(lease.spec?.leaseDurationSeconds, 40);
   assert.equal(lease.metadata?.ownerReferences?.[0]?.kind, 'Node');
-  // The heartbeat: renewTime moves on (every 10 s).
-  await waitFor('lease renewal', async () => {
-    const l = await pilot.json<Lease>(['get', 'lease', '-n', 'kube-node-lease', NODE]);
-    return l.spec?.renewTime !== lease.spec?.renewTime ? true : undefined;
-  }, 30_000);
+  firstRenewTime = lease.spec?.renewTime;
 });
 
-test('pods run as real containers with IPs from the pod CIDR, reach each other, finish, crash-loop, and are deleted gracefully', async () => {
+test('pods run as real containers with IPs from the pod CIDR, reach each other, probes, OOM, crash-loop, graceful deletion; lease heartbeats', async () => {
   await waitFor('CRI socket', async () => (fs.existsSync(host.socket) ? true : undefined));
   host.importImage(path.join(imageDir, 'busybox.tar'));
 
@@ -108,6 +106,8 @@ test('pods run as real containers with IPs from the pod CIDR, reach each other, 
         command: ['sh', '-c'], // $(VAR) is expanded by the agent (Kubernetes' rule), not by the shell.
         args: ['echo hello; mkdir -p /www; echo "$(GREETING) from $(POD_NAME)" > /www/index.html; exec httpd -f -p 8080 -h /www'],
         workingDir: '/tmp',
+        // Ready only once httpd answers (readiness starts as failure).
+        readinessProbe: { httpGet: { path: '/index.html', port: 8080 }, periodSeconds: 1 },
         env: [
           { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'greeting', key: 'word' } } },
           { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -117,6 +117,14 @@ test('pods run as real containers with IPs from the pod CIDR, reach each other, 
     }),
     podManifest('crash', { containers: [{ name: 'c', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo dying; exit 3'] }] }),
     podManifest('fail', { restartPolicy: 'Never', containers: [{ name: 'c', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'exit 1'] }] }),
+    // Healthy for 3 s, then its liveness probe (exec in the container) fails and the agent restarts it.
+    podManifest('unhealthy', {
+      terminationGracePeriodSeconds: 1,
+      containers: [{
+        name: 'c', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 3600'],
+        livenessProbe: { exec: { command: ['test', '-f', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 2 },
+      }],
+    }),
     // A memory limit is a cgroup limit: going over it gets the container OOM-killed.
     podManifest('hog', {
       restartPolicy: 'Never',
@@ -181,6 +189,15 @@ test('pods run as real containers with IPs from the pod CIDR, reach each other, 
   assert.equal(hog.status?.containerStatuses?.[0]?.state?.terminated?.reason, 'OOMKilled');
   assert.equal(hog.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 137);
 
+  const unhealthy = await waitFor('liveness restart', async () => {
+    const p = await pod('unhealthy');
+    return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? p : undefined;
+  });
+  assert.equal(unhealthy.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 137, 'killed (PID 1 sh ignores SIGTERM)');
+  const unhealthyEvents = await pilot.k(['get', 'events', '--field-selector', 'involvedObject.name=unhealthy']);
+  assert.match(unhealthyEvents, /Liveness probe failed/);
+  assert.match(unhealthyEvents, /Container c failed liveness probe, will be restarted/);
+
   // restartPolicy Always and a container that keeps exiting: restarts with back-off.
   const crash = await waitFor('CrashLoopBackOff', async () => {
     const p = await pod('crash');
@@ -197,9 +214,16 @@ test('pods run as real containers with IPs from the pod CIDR, reach each other, 
   assert.match(events, /BackOff/);
   assert.match(events, /Started container c/);
 
+  // Meanwhile the heartbeat went on: renewTime moved (every 10 s).
+  await waitFor('lease renewal', async () => {
+    const l = await pilot.json<Lease>(['get', 'lease', '-n', 'kube-node-lease', NODE]);
+    return l.spec?.renewTime !== firstRenewTime ? true : undefined;
+  }, 30_000);
+
   // Graceful deletion: the agent stops the containers, then removes the pod object.
-  const uids = (await Promise.all(['web', 'crash', 'client', 'fail', 'hog'].map(pod))).map((p) => p.metadata!.uid!);
-  await pilot.k(['delete', 'pod', 'web', 'crash', 'client', 'fail', 'hog', '--wait=true', '--timeout=90s']);
+  const names = ['web', 'crash', 'client', 'fail', 'hog', 'unhealthy'];
+  const uids = (await Promise.all(names.map(pod))).map((p) => p.metadata!.uid!);
+  await pilot.k(['delete', 'pod', ...names, '--wait=true', '--timeout=90s']);
   const left = await pilot.json<{ items: Pod[] }>(['get', 'pods']);
   assert.deepEqual(left.items.map((p) => p.metadata?.name), []);
 

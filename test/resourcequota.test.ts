@@ -137,3 +137,18 @@ test('concurrent creates never take usage past the limit', async () => {
   const used = await until('usage settles at the count', async () => { const q = await quota('cms'); return q.status?.used?.configmaps === String(after) && q; });
   assert.equal(used.status?.used?.configmaps, String(after));
 });
+
+test('a scoped quota (BestEffort) counts and limits only the pods in its scope', async () => {
+  await pilot.k(['create', 'namespace', 'scoped']);
+  await pilot.k(['create', 'quota', 'be', '-n', 'scoped', '--hard=pods=1', '--scopes=BestEffort']);
+  await until('status of quota be', async () => (await pilot.json<ResourceQuota>(['get', 'quota', 'be', '-n', 'scoped'])).status?.used?.pods === '0');
+  const mk = (name: string, res = ''): string => pod(name).replace(`namespace: ${NS}`, 'namespace: scoped') + res;
+  await pilot.k(['create', '-f', '-'], { input: mk('be-1') });
+  const second = await pilot.kubectl(['create', '-f', '-'], { input: mk('be-2') });
+  assert.match(second.stderr, /pods "be-2" is forbidden: exceeded quota: be, requested: pods=1, used: pods=1, limited: pods=1$/m);
+  // Not BestEffort: out of the quota's scope.
+  await pilot.k(['create', '-f', '-'], { input: mk('burstable', '    resources: { requests: { cpu: 100m } }\n') });
+  const q = await pilot.json<ResourceQuota>(['get', 'quota', 'be', '-n', 'scoped']);
+  assert.deepEqual(q.status?.used, { pods: '1' });
+  assert.match(await pilot.k(['describe', 'quota', 'be', '-n', 'scoped']), /Scopes:\s+BestEffort/);
+});

@@ -51,7 +51,9 @@ async function nodeOf(name: string): Promise<string | undefined> {
 const waitBound = (name: string): Promise<string> => waitFor(`pod ${name} bound`, () => nodeOf(name));
 
 before(async () => {
-  pilot = await new Pilot({ extraArgs: ['--disable-controllers'] }).start();
+  // Only the ServiceAccount controller: pods need their `default` account; nothing else may touch the nodes.
+  pilot = await new Pilot({ extraArgs: ['--controllers', 'serviceaccount'] }).start();
+  await waitFor('the default ServiceAccount', async () => (await pilot.kubectl(['get', 'serviceaccount', 'default'])).code === 0);
   await apply(
     node('small', { cpu: '2', labels: { 'topology.kubernetes.io/zone': 'a', disk: 'ssd' } }),
     node('big', { cpu: '4', labels: { 'topology.kubernetes.io/zone': 'b' } }),

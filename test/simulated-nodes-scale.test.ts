@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { startSimulatedNodes, type SimulatedNodes } from '../src/agent/simulated/index.ts';
 import type { RestClient } from '../src/client/index.ts';
@@ -72,7 +73,7 @@ test('a restarted simulator takes its nodes over: no errors, pods keep their add
   await sim.stop();
   const pods = client.resource<Pod>('v1', 'Pod').namespace('default');
   const before = new Map((await pods.listAll()).items.map((p) => [p.metadata!.name!, p.status!.podIP!]));
-  const leaseOf = async (): Promise<string> => (await client.resource<{ spec?: { renewTime?: string } }>('coordination.k8s.io/v1', 'Lease').namespace('kube-node-lease').get('sim-node-7')).spec!.renewTime!;
+  const leaseOf = async (): Promise<string> => (await client.resource<Lease>('coordination.k8s.io/v1', 'Lease').namespace('kube-node-lease').get('sim-node-7')).spec!.renewTime!;
   const renewed = await leaseOf();
   const t0 = performance.now();
   sim = await startSimulatedNodes({ client, count: RESTART, capacity: { cpu: '4', memory: '32Gi', pods: '110' }, leaseRenewIntervalMs: 1000 });

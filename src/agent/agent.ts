@@ -20,6 +20,7 @@ import { buildPauseImage, busyboxAvailable, PAUSE_IMAGE } from './images/builtin
 import { ensureImage } from './images/import.ts';
 import { NodeStatusManager, type RuntimeState } from './node-status.ts';
 import { PodSync } from './pod-sync.ts';
+import { ProbeManager } from './probes/manager.ts';
 import { PodWorkers } from './pod-workers.ts';
 import { RestartBackoff } from './restart-backoff.ts';
 
@@ -111,8 +112,18 @@ export function startAgent(cfg: AgentConfig): Agent {
     });
     // The CNI config must exist before the first status: NetworkReady depends on it.
     applyPodCIDR(undefined);
-    await status.register();
-    if (stopped) return;
+    // Like the kubelet, keep trying to register (the API may refuse for a while, e.g. during start-up).
+    for (let delay = 1000; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await status.register();
+        break;
+      } catch (err) {
+        if (stopped) return;
+        log.warn({ err, retryInMs: delay }, 'unable to register node; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        if (stopped) return;
+      }
+    }
     status.start();
 
     const pods = cfg.client.resource<Pod>('v1', 'Pod');
@@ -137,7 +148,13 @@ export function startAgent(cfg: AgentConfig): Agent {
         secrets: async (ns, names) => (await Promise.all(names.map((n) => get<Secret>('Secret', ns, n)))).filter((s): s is Secret => !!s),
       },
     });
-    workers = new PodWorkers({ client: cfg.client, cri, sync, informer, clock, logger: log, sandboxOptions, hostIP });
+    const probes = new ProbeManager({
+      clock, events,
+      exec: (id, cmd, timeout) => cri.execSync(id, cmd, timeout),
+      stopContainer: (id, grace) => cri.stopContainer(id, grace),
+      onChange: (uid) => workers?.resync(uid),
+    });
+    workers = new PodWorkers({ client: cfg.client, cri, sync, informer, clock, logger: log, sandboxOptions, hostIP, probes });
     workers.start();
     informer.start();
     log.info({ node: cfg.nodeName, runtime: runtimeVersion, socket: containerd.paths.socket }, 'agent ready');

@@ -39,7 +39,11 @@ export interface StatusContext {
   hostIP?: string;
   /** Set while the pod is being killed (deletion, or a finished pod's sandbox going away). */
   terminating?: boolean;
+  /** Probe results of a running container (undefined fields: no such probe). */
+  probes?: (name: string, containerId: string) => ProbeState;
 }
+
+export interface ProbeState { ready?: boolean; started?: boolean }
 
 export const RUNTIME_PREFIX = 'containerd://';
 
@@ -73,7 +77,8 @@ function terminated(r: ContainerRecord): ContainerState {
   };
 }
 
-export function containerStatus(c: Container, records: readonly ContainerRecord[], waiting: { reason: string; message?: string } | undefined, kind: 'init' | 'app'): ContainerStatus {
+export function containerStatus(c: Container, records: readonly ContainerRecord[], waiting: { reason: string; message?: string } | undefined, kind: 'init' | 'app',
+  probes: StatusContext['probes'] = undefined): ContainerStatus {
   const [latest, prev] = records;
   const base = { name: c.name, image: c.image ?? '', imageID: '', ready: false, restartCount: 0, started: false };
   if (!latest) {
@@ -88,12 +93,15 @@ export function containerStatus(c: Container, records: readonly ContainerRecord[
   };
   const lastOf = (r?: ContainerRecord): ContainerState => (r && r.state === 'CONTAINER_EXITED' ? terminated(r) : {});
   switch (latest.state) {
-    case 'CONTAINER_RUNNING':
+    case 'CONTAINER_RUNNING': {
+      const p = kind === 'app' ? probes?.(c.name, latest.id) ?? {} : {};
+      const started = p.started ?? true;
       return {
         ...common, state: { running: { startedAt: iso(latest.startedAt) } }, lastState: lastOf(prev),
-        // No readiness probes yet: a running app container is ready (init containers never are).
-        ready: kind === 'app', started: true,
+        // Without a readiness probe a running app container is ready (init containers never are).
+        ready: kind === 'app' && started && (p.ready ?? true), started,
       };
+    }
     case 'CONTAINER_EXITED':
       if (waiting) {
         return { ...common, state: { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } }, lastState: terminated(latest) };
@@ -156,7 +164,7 @@ export function computePodStatus(pod: Pod, rt: RuntimePod, waiting: WaitingReaso
   const appStatuses = spec.containers.map((c) => {
     const recs = appRecords.get(c.name) ?? [];
     const w = waiting.get(c.name) ?? (!initDone && recs.length === 0 ? { reason: 'PodInitializing' } : undefined);
-    return containerStatus(c, recs, w, 'app');
+    return containerStatus(c, recs, w, 'app', ctx.probes);
   });
   let phase = podPhase(pod, initStatuses, appStatuses);
   // A finished pod stays finished (the API refuses going back, and so does upstream).

@@ -12,6 +12,7 @@ import { isNotFound, type Informer, type RestClient } from '../client/index.ts';
 import type { CriRuntime } from './cri/client.ts';
 import { computePodStatus } from './pod-status.ts';
 import { killGraceSeconds, PodSync } from './pod-sync.ts';
+import type { ProbeManager } from './probes/manager.ts';
 import { LABEL_POD_UID, type SandboxOptions } from './runtime-config.ts';
 
 /** How often the runtime is relisted for state changes (upstream's PLEG: 1 s). */
@@ -43,6 +44,7 @@ export interface PodWorkersOptions {
   logger: Logger;
   sandboxOptions: (pod: Pod) => SandboxOptions;
   hostIP: () => string | undefined;
+  probes?: ProbeManager;
 }
 
 function isTerminal(phase: string | undefined): boolean { return phase === 'Succeeded' || phase === 'Failed'; }
@@ -73,7 +75,14 @@ export class PodWorkers {
     this.resyncTimer?.dispose();
     for (const w of this.workers.values()) w.timer?.dispose();
     await this.relisting;
+    await this.o.probes?.stop();
     await Promise.all([...this.workers.values()].map((w) => w.running ?? Promise.resolve()));
+  }
+
+  /** Syncs the pod soon (a probe result changed). */
+  resync(uid: string): void {
+    const w = this.workers.get(uid);
+    if (w && !w.finished) this.schedule(w);
   }
 
   /** UIDs of pods with a worker (for tests and status). */
@@ -131,6 +140,7 @@ export class PodWorkers {
   private async syncWorker(w: Worker): Promise<number | undefined> {
     const pod = w.pod;
     const podDirs = this.o.sandboxOptions(w.lastPod);
+    if (!pod || pod.metadata?.deletionTimestamp || isTerminal(pod.status?.phase)) this.o.probes?.removePod(w.uid);
     if (!pod) {
       // Gone from the API (deleted at once, or after we finished it): nothing of it may stay.
       await this.o.sync.killPod(w.uid, killGraceSeconds(w.lastPod));
@@ -173,7 +183,16 @@ export class PodWorkers {
     const now = new Date(Math.floor(this.o.clock.now() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     // A pod being deleted reaches a terminal phase as if it could not restart (upstream since 1.27).
     const basis: Pod = terminating ? { ...pod, spec: { ...pod.spec!, restartPolicy: 'Never' } } : pod;
-    const status = computePodStatus(basis, view, waiting, { now, hostIP: this.o.hostIP(), terminating });
+    const probes = this.o.probes;
+    if (probes && !terminating) {
+      const running = view.containers.filter((c) => c.kind === 'app' && c.state === 'CONTAINER_RUNNING')
+        .map((c) => ({ name: c.name, id: c.id, startedAt: c.startedAt }));
+      probes.sync(pod, running, view.sandbox?.ip);
+    }
+    const status = computePodStatus(basis, view, waiting, {
+      now, hostIP: this.o.hostIP(), terminating,
+      probes: probes ? (name, id) => ({ ready: probes.ready(w.uid, name, id), started: probes.started(w.uid, name, id) }) : undefined,
+    });
     const text = JSON.stringify(status);
     if (text === w.lastStatus) return status;
     try {

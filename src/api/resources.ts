@@ -5,7 +5,7 @@
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 export interface SubresourceInfo {
-  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward' | 'proxy' | 'finalize' | 'ephemeralcontainers' | 'token';
+  name: 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward' | 'proxy' | 'finalize' | 'ephemeralcontainers' | 'token' | 'approval';
   /** Kind of the subresource's body (e.g. Scale in autoscaling/v1). */
   kind: string;
   group?: string;
@@ -78,6 +78,8 @@ export const RESOURCES: ResourceInfo[] = [
   r('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, { verbs: ['create'] }),
   r('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', false, { verbs: ['create'] }),
   r('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true, { verbs: ['create'] }),
+  r('certificates.k8s.io', 'v1', 'CertificateSigningRequest', 'certificatesigningrequests', false, { short: ['csr'], sub: [STATUS,
+    { name: 'approval', kind: 'CertificateSigningRequest', verbs: ['get', 'patch', 'update'] }] }),
   r('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
   r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
   r('events.k8s.io', 'v1', 'Event', 'events', true, { short: ['ev'] }),

@@ -1,5 +1,6 @@
-// `pilot agent`: the node agent. So far it runs simulated nodes only
-// (`--simulate N`, like kwok); the kubelet that runs real containers comes later.
+// `pilot agent`: a node agent apart from the server. So far it runs simulated
+// nodes only (`--simulate N`, like kwok); the kubelet that runs real containers
+// runs inside `pilot server`.
 
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
@@ -7,7 +8,7 @@ import pino from 'pino';
 import { parseQuantityStrict } from '../api/validation/quantity.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { RestClient } from '../client/rest.ts';
-import { parseKeyValues, parseTaints, SIMULATED_DEFAULTS, startSimulatedNodes } from '../agent/simulated/index.ts';
+import { parseKeyValues, parseTaints, SIMULATED_DEFAULTS, startSimulatedNodes, validateConfig } from '../agent/simulated/index.ts';
 import { defaultDataDir } from '../server/server.ts';
 import { parseDuration } from './flags.ts';
 
@@ -15,8 +16,8 @@ const D = SIMULATED_DEFAULTS;
 
 export function agentCommand(): Command {
   return new Command('agent')
-    .description('run a node agent; so far simulated nodes only (--simulate N): they register, heartbeat and run bound pods on paper, like kwok')
-    .requiredOption('--simulate <count>', 'simulate this many nodes (required until the real kubelet exists)')
+    .description('run a node agent apart from the server; so far simulated nodes only (--simulate N): they register, heartbeat and run bound pods on paper, like kwok (the real kubelet runs inside `pilot server`)')
+    .requiredOption('--simulate <count>', 'simulate this many nodes (required: only simulated nodes run apart from the server so far)')
     .option('--data-dir <dir>', 'where the server keeps admin.kubeconfig (the default credentials)', defaultDataDir())
     .option('--kubeconfig <file>', 'credentials and server (default: <data-dir>/admin.kubeconfig)')
     .option('--server <url>', 'API server URL, overriding the kubeconfig\'s')
@@ -61,6 +62,20 @@ export async function runSimulatedAgent(o: Record<string, string>): Promise<void
     'ephemeral-storage': quantity('--node-ephemeral-storage', o.nodeEphemeralStorage),
   };
   for (const [k, v] of Object.entries(parseKeyValues(o.nodeExtendedResources, 'extended resource'))) capacity[k] = quantity(`--node-extended-resources ${k}`, v);
+  // Every flag is checked before anything is contacted.
+  const settings = {
+    namePrefix: o.nodeNamePrefix,
+    capacity,
+    labels: parseKeyValues(o.nodeLabels),
+    taints: parseTaints(o.nodeTaints),
+    podStartDelayMs: parseDuration(o.podStartDelay),
+    podFailRatio: ratio,
+    leaseDurationSeconds: positiveInt('--node-lease-duration-seconds', o.nodeLeaseDurationSeconds),
+    leaseRenewIntervalMs: parseDuration(o.nodeLeaseRenewInterval),
+    nodeStatusReportIntervalMs: parseDuration(o.nodeStatusReportFrequency),
+    maxInflight: positiveInt('--max-requests-inflight', o.maxRequestsInflight),
+  };
+  validateConfig({ ...settings, count });
 
   const kubeconfig = o.kubeconfig ?? path.join(o.dataDir, 'admin.kubeconfig');
   const config = loadKubeconfig(kubeconfig);
@@ -73,17 +88,7 @@ export async function runSimulatedAgent(o: Record<string, string>): Promise<void
   process.stdout.write(`Simulating ${count} nodes (${o.nodeNamePrefix}0 … ${o.nodeNamePrefix}${count - 1}) against ${config.server}\n`);
   let lastReport = started;
   const sim = await startSimulatedNodes({
-    client, count, logger,
-    namePrefix: o.nodeNamePrefix,
-    capacity,
-    labels: parseKeyValues(o.nodeLabels),
-    taints: parseTaints(o.nodeTaints),
-    podStartDelayMs: parseDuration(o.podStartDelay),
-    podFailRatio: ratio,
-    leaseDurationSeconds: positiveInt('--node-lease-duration-seconds', o.nodeLeaseDurationSeconds),
-    leaseRenewIntervalMs: parseDuration(o.nodeLeaseRenewInterval),
-    nodeStatusReportIntervalMs: parseDuration(o.nodeStatusReportFrequency),
-    maxInflight: positiveInt('--max-requests-inflight', o.maxRequestsInflight),
+    client, count, logger, ...settings,
     onRegistered: (n) => {
       const now = performance.now();
       if (n < count && now - lastReport > 2000) {
@@ -95,10 +100,22 @@ export async function runSimulatedAgent(o: Record<string, string>): Promise<void
   const secs = (performance.now() - started) / 1000;
   process.stdout.write(`Registered ${count} simulated nodes in ${secs.toFixed(1)} s; handling their pods (${sim.stats().pods} bound so far)\n`);
 
+  // A line a minute for whoever watches the terminal: what the nodes did since the last one.
+  let last = sim.stats();
+  const progress = setInterval(() => {
+    const s = sim.stats();
+    process.stdout.write(`  ${s.nodes} nodes, ${s.pods} pods bound: ${s.leaseRenewals - last.leaseRenewals} lease renewals, `
+      + `${s.podStatusWrites - last.podStatusWrites} pod status writes, ${s.podDeletes - last.podDeletes} deletions, `
+      + `${s.heartbeatErrors + s.podErrors - last.heartbeatErrors - last.podErrors} errors in the last minute\n`);
+    last = s;
+  }, 60_000);
+  progress.unref();
+
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
+    clearInterval(progress);
     void sim.stop().then(() => {
       const s = sim.stats();
       process.stdout.write(`Stopped: ${s.leaseRenewals} lease renewals, ${s.podStatusWrites} pod status writes, ${s.podDeletes} pod deletions\n`);

@@ -5,6 +5,7 @@ import { DEFAULTS, defaultDataDir, startServer } from '../server/server.ts';
 import { readTokenFile } from '../server/cluster-bootstrap.ts';
 import { parseBool, parseDuration, parseList } from './flags.ts';
 import { agentCommand } from './agent.ts';
+import { tokenCommand } from './token.ts';
 import { controllerOptionsFrom } from './controller-flags.ts';
 
 function nonNegativeInt(v: string, flag: string): number {
@@ -26,6 +27,11 @@ program.command('server')
   .option('--token-file <file>', 'read the cluster token from the first line of this file')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
   .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): resources encrypted at rest and their providers and keys')
+  .option('--audit-policy-file <file>', 'audit Policy (audit.k8s.io/v1): which requests are logged, at which level')
+  .option('--audit-log-path <file>', 'write audit events (JSON lines) to this file; "-" for standard output')
+  .option('--audit-log-maxsize <MB>', 'megabytes the audit log may reach before it is rotated (0: 100)', '0')
+  .option('--audit-log-maxbackup <n>', 'rotated audit log files kept (0: all)', '0')
+  .option('--audit-log-maxage <days>', 'days rotated audit log files are kept (0: forever)', '0')
   .addOption(new Option('--authorization-mode <mode>', 'RBAC (with node identities and system:masters) or AlwaysAllow (any authenticated user may do anything)').choices(['RBAC', 'AlwaysAllow']).default('RBAC'))
   .option('--max-requests-inflight <n>', 'read-only requests served at once before 429 (0: unlimited)', '400')
   .option('--max-mutating-requests-inflight <n>', 'mutating requests served at once before 429 (0: unlimited)', '200')
@@ -38,6 +44,7 @@ program.command('server')
   .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR', '24')
   .option('--node-monitor-period <duration>', 'how often the node lifecycle controller checks node health', '5s')
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked Unknown', '40s')
+  .option('--node-startup-grace-period <duration>', 'the same for a node that never posted status', '1m')
   .option('--node-eviction-rate <per-second>', 'nodes per second whose pods may be evicted (NoExecute taints applied)', '0.1')
   .option('--controllers <list>', 'controllers to run: * for all, name to enable, -name to disable (e.g. "*,-namespace")', '*')
   .option('--disable-controllers', 'run no controllers in this server (API only)')
@@ -72,7 +79,11 @@ program.command('server')
     const srv = await startServer({
       ...DEFAULTS,
       dataDir: o.dataDir, securePort: port, bindAddress: o.bindAddress, datastore: o.datastore,
-      tokenAuthFile: o.tokenAuthFile, encryptionProviderConfig: o.encryptionProviderConfig, token, tlsSans: o.tlsSan as unknown as string[] | undefined, authorizationMode: o.authorizationMode as 'RBAC' | 'AlwaysAllow', maxRequestsInflight: nonNegativeInt(o.maxRequestsInflight, '--max-requests-inflight'), maxMutatingRequestsInflight: nonNegativeInt(o.maxMutatingRequestsInflight, '--max-mutating-requests-inflight'), serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
+      tokenAuthFile: o.tokenAuthFile, encryptionProviderConfig: o.encryptionProviderConfig, token,
+      audit: {
+        policyFile: o.auditPolicyFile, logPath: o.auditLogPath, maxSizeMB: nonNegativeInt(o.auditLogMaxsize, '--audit-log-maxsize'),
+        maxBackups: nonNegativeInt(o.auditLogMaxbackup, '--audit-log-maxbackup'), maxAgeDays: nonNegativeInt(o.auditLogMaxage, '--audit-log-maxage'),
+      }, tlsSans: o.tlsSan as unknown as string[] | undefined, authorizationMode: o.authorizationMode as 'RBAC' | 'AlwaysAllow', maxRequestsInflight: nonNegativeInt(o.maxRequestsInflight, '--max-requests-inflight'), maxMutatingRequestsInflight: nonNegativeInt(o.maxMutatingRequestsInflight, '--max-mutating-requests-inflight'), serviceCidr: o.serviceClusterIpRange, nodePortRange: range,
       compactionRetainRevisions: Number(o.compactionRetain), compactionIntervalMs, logLevel: o.logLevel,
       agent: o.disableAgent ? undefined : { nodeName: o.nodeName, nodeIP: o.nodeIp, podCIDR: o.podCidr },
       controllers, controllerOptions: controllerOptionsFrom(o), leaderElect: parseBool(o.leaderElect), leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
@@ -85,6 +96,7 @@ program.command('server')
   });
 
 program.addCommand(agentCommand());
+program.addCommand(tokenCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`pilot: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -20,6 +20,8 @@ import { endpointSliceController } from './endpointslice/index.ts';
 import { resourceQuotaController } from './resourcequota/index.ts';
 import { clusterRoleAggregationController } from './clusterroleaggregation/index.ts';
 import { endpointSliceMirroringController } from './endpointslicemirroring/index.ts';
+import { csrApprovingController, csrCleanerController, csrSigningController } from './certificates/index.ts';
+import { tokenCleanerController } from './tokencleaner/index.ts';
 
 export const CONTROLLERS: Controller[] = [
   namespaceController(),
@@ -42,4 +44,8 @@ export const CONTROLLERS: Controller[] = [
   resourceQuotaController(),
   clusterRoleAggregationController(),
   endpointSliceMirroringController(),
+  csrSigningController(),
+  csrApprovingController(),
+  csrCleanerController(),
+  tokenCleanerController(),
 ];

@@ -62,6 +62,11 @@ export interface ControllerOptions {
   nodeStartupGracePeriodMs?: number;
   /** --node-eviction-rate: nodes per second whose NoExecute taints may be applied. */
   nodeEvictionRate?: number;
+  /** --cluster-signing-cert-file / --cluster-signing-key-file: the CA (PEM files) the CSR signer signs with. */
+  clusterSigningCertFile?: string;
+  clusterSigningKeyFile?: string;
+  /** --cluster-signing-duration in ms: the longest certificate the CSR signer issues (default 1 year). */
+  clusterSigningDurationMs?: number;
 }
 
 export interface Controller {

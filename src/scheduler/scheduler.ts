@@ -43,6 +43,8 @@ export interface SchedulerOptions {
 }
 
 export const NO_NODES_MESSAGE = 'no nodes available to schedule pods';
+/** The pseudo-plugin that parks gated pods: only an update of the pod itself releases them. */
+const SCHEDULING_GATES = 'SchedulingGates';
 const RECORDERS = 4;
 
 export class Scheduler {
@@ -123,6 +125,15 @@ export class Scheduler {
 
   private onPod(old: Pod | undefined, pod: Pod): void {
     const key = podKey(pod);
+    // Finished pods hold nothing on their node (upstream's informer leaves them out).
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      const wasInCache = this.cache.podNode(key) !== undefined;
+      this.cache.removePod(pod);
+      this.queue.delete(pod);
+      if (wasInCache) this.queue.moveOnEvent('AssignedPodDelete');
+      return;
+    }
     if (pod.spec?.nodeName) {
       const wasPending = old !== undefined && !old.spec?.nodeName;
       const labelsChanged = old !== undefined && !sameMap(old.metadata?.labels, pod.metadata?.labels);
@@ -183,6 +194,13 @@ export class Scheduler {
       this.queue.done(key);
       return;
     }
+    if (pod.spec?.schedulingGates?.length) {
+      // SchedulingGates (PreEnqueue upstream): parked until an update removes the gates.
+      q.unschedulablePlugins = new Set([SCHEDULING_GATES]);
+      this.queue.addUnschedulable(q, this.queue.currentCycle());
+      this.track(this.recordGated(pod));
+      return;
+    }
     this.stats.attempts++;
     const started = performance.now();
     const cycle = this.queue.currentCycle();
@@ -205,15 +223,19 @@ export class Scheduler {
       preemptionAttempts.inc();
       if (pr.ok) {
         candidate = pr.candidate;
+        // Lower-priority pods nominated to that node may no longer fit there: they lose the nomination.
+        const displaced = this.queue.nominatedPodsFor(candidate.node).filter((n) => n.priority < info.priority && n.key !== key);
+        for (const d of displaced) this.queue.deleteNominated(d.key);
         this.queue.addNominated(info, candidate.node);
         this.stats.preemptions++;
+        if (displaced.length) this.track(this.clearNominations(displaced.map((d) => d.pod)));
       }
       message = fitErrorMessage(r.numAllNodes, r.diagnosis, pr.ok ? undefined : pr.message);
     }
     q.unschedulablePlugins = r.numAllNodes === 0 ? new Set() : r.diagnosis.unschedulablePlugins;
     this.queue.addUnschedulable(q, cycle);
     observeAttempt('unschedulable', this.profile.schedulerName, started);
-    this.track(this.recordFailure(pod, message, candidate));
+    this.track(this.recordFailure(pod, r.numAllNodes === 0 ? 'SchedulerError' : 'Unschedulable', message, candidate));
   }
 
   private track(p: Promise<void>): void {
@@ -259,8 +281,11 @@ export class Scheduler {
     }
   }
 
-  /** PodScheduled=False/Unschedulable (when it changed), nominatedNodeName, the event; then the victims. */
-  private async recordFailure(pod: Pod, message: string, candidate?: Candidate): Promise<void> {
+  /**
+   * PodScheduled=False (when it changed; reason Unschedulable, or SchedulerError when there are
+   * no nodes at all, as upstream), nominatedNodeName, the event; then the victims.
+   */
+  private async recordFailure(pod: Pod, reason: 'Unschedulable' | 'SchedulerError', message: string, candidate?: Candidate): Promise<void> {
     const ns = pod.metadata!.namespace!, name = pod.metadata!.name!;
     const current = this.pods.lister().get(ns, name);
     if (!current || current.spec?.nodeName) return;
@@ -268,9 +293,9 @@ export class Scheduler {
     this.recorderFor(key).event(current, 'Warning', 'FailedScheduling', message);
     const cond = current.status?.conditions?.find((c) => c.type === 'PodScheduled');
     const status: { conditions?: PodCondition[]; nominatedNodeName?: string } = {};
-    if (!cond || cond.status !== 'False' || cond.reason !== 'Unschedulable' || cond.message !== message) {
+    if (!cond || cond.status !== 'False' || cond.reason !== reason || cond.message !== message) {
       status.conditions = [{
-        type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message,
+        type: 'PodScheduled', status: 'False', reason, message,
         lastProbeTime: null as unknown as string,
         lastTransitionTime: cond?.status === 'False' && cond.lastTransitionTime ? cond.lastTransitionTime : rfc3339(this.ctx.clock.now()),
       }];
@@ -286,6 +311,37 @@ export class Scheduler {
       }
     }
     if (candidate) await this.evict(current, candidate);
+  }
+
+  private async clearNominations(pods: Pod[]): Promise<void> {
+    await Promise.all(pods.map(async (p) => {
+      try {
+        await this.ctx.client.resource<Pod>('v1', 'Pod').namespace(p.metadata!.namespace!)
+          .patch(p.metadata!.name!, 'merge', { status: { nominatedNodeName: null } }, { subresource: 'status', signal: this.ctx.signal });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }));
+  }
+
+  /** PodScheduled=False/SchedulingGated, as upstream (no event). */
+  private async recordGated(pod: Pod): Promise<void> {
+    const ns = pod.metadata!.namespace!, name = pod.metadata!.name!;
+    const current = this.pods.lister().get(ns, name);
+    const cond = current?.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (!current || current.spec?.nodeName || cond?.reason === 'SchedulingGated') return;
+    try {
+      await this.ctx.client.resource<Pod>('v1', 'Pod').namespace(ns).patch(name, 'strategic', {
+        status: {
+          conditions: [{
+            type: 'PodScheduled', status: 'False', reason: 'SchedulingGated', message: 'Scheduling is blocked due to non-empty scheduling gates',
+            lastProbeTime: null as unknown as string, lastTransitionTime: rfc3339(this.ctx.clock.now()),
+          }],
+        },
+      }, { subresource: 'status', signal: this.ctx.signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 
   /** Deletes the victims (DisruptionTarget condition first, and a Preempted event, as upstream). */

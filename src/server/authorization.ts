@@ -9,6 +9,7 @@ import { alwaysAllow, RbacAuthorizer, type Authorizer } from '../apiserver/auth/
 import { EscalationGuard } from '../apiserver/auth/rbac/escalation.ts';
 import { reconcileBootstrapPolicy } from '../apiserver/auth/rbac/reconcile.ts';
 import { RegistryRbacSource } from '../apiserver/auth/rbac/source.ts';
+import { RegistryNodeGraph } from '../apiserver/auth/rbac/node-graph.ts';
 import { systemContext } from './bootstrap.ts';
 
 export type AuthorizationMode = 'RBAC' | 'AlwaysAllow';
@@ -19,14 +20,18 @@ export async function startAuthorization(registry: Registry, mode: Authorization
   if (r.created || r.updated) logger.info(r, 'RBAC bootstrap policy reconciled');
   if (mode === 'AlwaysAllow') return { authorizer: alwaysAllow, stop: async () => {} };
   const source = new RegistryRbacSource(registry, logger);
-  await source.start();
-  const authorizer = new RbacAuthorizer(source);
+  // The Node authorizer's graph: what pods bound to each node reference.
+  const nodeGraph = new RegistryNodeGraph(registry, logger);
+  await Promise.all([source.start(), nodeGraph.start()]);
+  const authorizer = new RbacAuthorizer(source, nodeGraph);
   registry.rbacGuard = new EscalationGuard(authorizer, authorizer.resolver);
+  registry.authorizer = authorizer;
   return {
     authorizer,
     async stop() {
       registry.rbacGuard = undefined;
-      await source.stop();
+      registry.authorizer = undefined;
+      await Promise.all([source.stop(), nodeGraph.stop()]);
     },
   };
 }

@@ -18,6 +18,7 @@ import type { Store } from '../storage/store.ts';
 import { Registry } from '../apiserver/registry/registry.ts';
 import { ApiError } from '../base/errors.ts';
 import { createAuthenticator } from '../apiserver/auth/authn.ts';
+import { bootstrapTokenAuthenticator } from '../apiserver/auth/bootstrap/authenticator.ts';
 import { createApiHandler } from '../apiserver/http/handler.ts';
 import type { TokenReviewer } from '../apiserver/http/reviews.ts';
 import { ServiceAccountTokens } from '../apiserver/auth/serviceaccount/tokens.ts';
@@ -29,7 +30,7 @@ import type { ControllerOptions } from '../controllers/types.ts';
 import { defaultIdentity, selectControllers, startControllerManager, type ControllerManager, type LeaderElectionTimings } from '../controllers/manager.ts';
 import { refuseUnsharedStart, storeSharedSecrets } from './cluster-bootstrap.ts';
 import { writeAdminKubeconfig } from './kubeconfig.ts';
-import { bootstrapCluster } from './bootstrap.ts';
+import { bootstrapCluster, systemContext } from './bootstrap.ts';
 import { ApiserverEndpointReconciler } from './apiserver-endpoints.ts';
 import { versionInfo } from './version.ts';
 import { startAuthorization, type AuthorizationMode } from './authorization.ts';
@@ -38,6 +39,7 @@ import { InflightLimiter } from '../apiserver/http/inflight.ts';
 import { startInProcessScheduler } from './scheduler.ts';
 import { startAgent, type Agent } from '../agent/agent.ts';
 import { loadEncryptionConfig } from '../apiserver/encryption/config.ts';
+import { createAuditor, type AuditConfig } from '../apiserver/audit/setup.ts';
 
 /** Bumped by the server that compacts in an interval; the others on the store stand by. */
 const COMPACT_LOCK_KEY = '/pilot/compact_rev_key';
@@ -52,6 +54,8 @@ export interface ServerConfig {
   tokenAuthFile?: string;
   /** Upstream's --encryption-provider-config: an EncryptionConfiguration file (encryption at rest). */
   encryptionProviderConfig?: string;
+  /** Upstream's --audit-policy-file, --audit-log-path and --audit-log-max{size,backup,age}. */
+  audit?: AuditConfig;
   /** Upstream's --max-requests-inflight / --max-mutating-requests-inflight (0: unlimited). */
   maxRequestsInflight?: number;
   maxMutatingRequestsInflight?: number;
@@ -119,10 +123,13 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   // Bad flags fail before anything starts.
   const controllers = selectControllers(CONTROLLERS, cfg.controllers ?? ['*']);
   const encryption = cfg.encryptionProviderConfig !== undefined ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined;
+  const auditor = createAuditor(cfg.audit ?? {}, logger);
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const host = clientHost(cfg.bindAddress);
   const store = await openStore(cfg.datastore ?? `sqlite://${path.join(cfg.dataDir, 'state.db')}`);
   const disposers: (() => Promise<void> | void)[] = [() => store.close()];
+  // Flushed late, once the listener is closed and every request's last event is queued.
+  disposers.unshift(() => auditor.close());
   try {
     if (cfg.token === undefined) await refuseUnsharedStart(store);
     const pki = await ensurePki(cfg.dataDir, {
@@ -141,7 +148,15 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
 
     const saTokens = new ServiceAccountTokens({ signingKeyPem: pki.saPrivateKeyPem });
     const saAuth = saTokens.authenticator(objectGetter(registry));
-    const authenticator = createAuthenticator({ tokenFile: cfg.tokenAuthFile, tokenAuthenticators: [saAuth] });
+    // Bootstrap tokens (`<id>.<secret>`, Secrets in kube-system) let new nodes ask for their certificates.
+    const bootstrapAuth = bootstrapTokenAuthenticator({
+      getSecret: async (ns, name) => registry.rest('', 'v1', 'secrets')!.get(ns, name).catch((e: unknown) => {
+        if (e instanceof ApiError && e.code === 404) return undefined;
+        throw e;
+      }),
+      onReject: (tokenId, reason) => logger.debug({ tokenId, reason }, 'bootstrap token rejected'),
+    });
+    const authenticator = createAuthenticator({ tokenFile: cfg.tokenAuthFile, tokenAuthenticators: [bootstrapAuth, saAuth] });
     const tokenReview: TokenReviewer = async (token, audiences) => {
       const sa = await saAuth.review(token, audiences.length ? audiences : saTokens.apiAudiences);
       if (sa) return 'user' in sa ? { user: { ...sa.user, groups: [...sa.user.groups, 'system:authenticated'] }, audiences: sa.audiences } : { error: sa.error };
@@ -153,12 +168,15 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     const handler = createApiHandler({
       registry, logger, version: versionInfo(),
       authenticator, serviceAccountTokens: saTokens, tokenReview, authorizer: authz.authorizer,
+      audit: auditor,
       inflight: new InflightLimiter({ readonly: cfg.maxRequestsInflight ?? 400, mutating: cfg.maxMutatingRequestsInflight ?? 200 }),
       advertiseAddress: `${host}:${cfg.securePort}`,
       ready: () => storeReachable(store, READYZ_STORE_TIMEOUT_MS),
     });
     const server = https.createServer({
-      key: pki.servingKeyPem, cert: pki.servingCertPem, ca: [pki.caCertPem],
+      // The chain includes the CA: a joining node reads it from the handshake and checks it
+      // against its --ca-cert-hash before trusting anything (agent/bootstrap/discovery.ts).
+      key: pki.servingKeyPem, cert: pki.servingCertPem + pki.caCertPem, ca: [pki.caCertPem],
       requestCert: true, rejectUnauthorized: false,
       keepAliveTimeout: 65_000,
       // Slow clients cannot hold sockets open forever (upstream's ReadHeaderTimeout is 32 s).
@@ -204,7 +222,13 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     if (cfg.agent) {
       agent = await startInProcessAgent(cfg, cfg.agent, url, pki, logger);
       const a = agent;
-      if (a) disposers.unshift(() => a.stop());
+      if (a) {
+        disposers.unshift(() => a.stop());
+        // As k3s marks a server's own node — with the server's rights: NodeRestriction keeps node-role labels from kubelets.
+        void a.ready.then(() => registry.rest('', 'v1', 'nodes')!.patch('', a.nodeName, 'merge-patch',
+          { metadata: { labels: { 'node-role.kubernetes.io/control-plane': 'true' } } }, systemContext()))
+          .catch((err: unknown) => logger.warn({ err }, 'could not label the server\'s node'));
+      }
     }
 
     let closed = false;
@@ -240,7 +264,10 @@ async function startInProcessControllerManager(cfg: ServerConfig, url: string, p
   const cm = startControllerManager({
     client, controllers, leaderElect: cfg.leaderElect ?? true, clientFor: (name) => credentials.clientFor(name), identity: defaultIdentity(serverId(cfg.dataDir)),
     // Its own logger: a child's `component` would repeat the apiserver's key, not replace it.
-    logger: pino({ level: logger.level, base: { component: 'controller-manager' } }, pino.destination(2)), rootCAPem: pki.caCertPem, controllerOptions: cfg.controllerOptions, ...cfg.leaderElection,
+    logger: pino({ level: logger.level, base: { component: 'controller-manager' } }, pino.destination(2)), rootCAPem: pki.caCertPem,
+    // The CSR signer signs with the cluster CA (upstream's --cluster-signing-cert-file/--cluster-signing-key-file).
+    controllerOptions: { clusterSigningCertFile: path.join(pki.dir, 'ca.crt'), clusterSigningKeyFile: path.join(pki.dir, 'ca.key'), ...cfg.controllerOptions },
+    ...cfg.leaderElection,
   });
   return {
     isLeading: () => cm.isLeading(),
@@ -276,8 +303,6 @@ async function startInProcessAgent(cfg: ServerConfig, ac: InProcessAgentConfig, 
   const agent = startAgent({
     dir: path.join(cfg.dataDir, 'agent'), nodeName, client, kubeletVersion: v.gitVersion,
     podCIDR: ac.podCIDR, nodeIP: ac.nodeIP,
-    // As k3s marks a server's own node.
-    nodeLabels: { 'node-role.kubernetes.io/control-plane': 'true' },
     logger: pino({ level: logger.level, base: { component: 'agent' } }, pino.destination(2)),
   });
   return {

@@ -137,6 +137,11 @@ export class CriClient {
     return (await this.call<{ status: ContainerStatus }>(this.runtime, 'ContainerStatus', { containerId })).status;
   }
 
+  /** Runs `cmd` in the container and waits (probes, exec hooks); `timeoutSeconds` 0 = no limit. */
+  async execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+    return this.call(this.runtime, 'ExecSync', { containerId, cmd, timeout: timeoutSeconds }, this.timeoutMs + timeoutSeconds * 1000);
+  }
+
   // ---- image service ----
 
   async listImages(): Promise<Image[]> {

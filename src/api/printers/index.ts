@@ -14,6 +14,7 @@ import { podPrinter, podTemplatePrinter } from './pods.ts';
 import { leasePrinter, podDisruptionBudgetPrinter, priorityClassPrinter } from './policy.ts';
 import { persistentVolumeClaimPrinter, persistentVolumePrinter } from './storage.ts';
 import { roleBindingPrinter } from './rbac.ts';
+import { csrPrinter } from './certificates.ts';
 import {
   controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter, replicationControllerPrinter,
   statefulSetPrinter,
@@ -46,6 +47,7 @@ const PRINTERS: Record<string, Printer> = {
   'apps/ControllerRevision': controllerRevisionPrinter,
   'batch/Job': jobPrinter,
   'batch/CronJob': cronJobPrinter,
+  'certificates.k8s.io/CertificateSigningRequest': csrPrinter,
   'coordination.k8s.io/Lease': leasePrinter,
   'discovery.k8s.io/EndpointSlice': endpointSlicePrinter,
   'events.k8s.io/Event': eventsV1Printer,

@@ -151,6 +151,11 @@ const KINDS: Record<string, KindFields> = {
     accepts: same('metadata.namespace', 'metadata.name', 'spec.clusterIP', 'spec.type'),
     reject: notSupported,
   },
+  'certificates.k8s.io/CertificateSigningRequest': {
+    fields: (o) => ({ 'spec.signerName': str(o.spec?.signerName) }),
+    accepts: same('metadata.name', 'spec.signerName'),
+    reject: notSupported,
+  },
   'batch/Job': {
     fields: (o) => ({ 'status.successful': int(o.status?.succeeded) }),
     accepts: same('metadata.name', 'metadata.namespace', 'status.successful'),

@@ -2,7 +2,7 @@
 // ServiceAccount (the `default` account when none is named) and
 // DefaultTolerationSeconds (tolerate not-ready/unreachable nodes for 300 s, so
 // node failure evicts pods after five minutes).
-// (The kube-api-access token volume comes with service-account tokens.)
+// (The kube-api-access token volume and the account's existence check: serviceaccount.ts.)
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -11,9 +11,11 @@ const NODE_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreach
 
 export function admitPodCreate(pod: Obj): void {
   const spec = pod.spec ?? (pod.spec = {});
-  if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || 'default';
+  // Mirror pods (a kubelet's static pods) get no service account, as upstream.
+  const mirror = pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined;
+  if (!spec.serviceAccountName && !mirror) spec.serviceAccountName = spec.serviceAccount || 'default';
   // The deprecated alias mirrors the real field, as upstream returns it.
-  spec.serviceAccount = spec.serviceAccountName;
+  if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
 
   const tolerations = (spec.tolerations ?? []) as Obj[];
   for (const key of NODE_TAINTS) {

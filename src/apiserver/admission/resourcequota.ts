@@ -10,11 +10,13 @@
 // resourceVersion, so concurrent admissions — in this server or in other
 // servers on the same datastore — never both succeed against the same
 // observed usage: the sum of admitted charges never exceeds `hard`. Within
-// one server, admissions in a namespace are serialized (fewer conflicts); a
-// lost race re-reads the quotas not yet written and checks them again (up to
+// one server, admissions in a namespace with an applicable quota are
+// serialized (fewer conflicts; namespaces without one take no lock); a lost
+// race re-reads the quotas not yet written and checks them again (up to
 // MAX_RETRIES); a request refused then gives back (best effort, by CAS) what
-// it had already charged on other quotas. A charge for a write that then fails (e.g. the name
-// already exists) stays until the ResourceQuota controller recounts (on
+// it had already charged on other quotas. A charge for a write that then
+// fails (e.g. the name already exists) stays until the ResourceQuota
+// controller recounts (on
 // deletions and every resync period), as upstream: usage may be over-counted
 // for a while, never under-counted by admission. (The controller's recount
 // works from its caches and can briefly miss an object admitted a moment
@@ -37,7 +39,8 @@ type Obj = Record<string, any>;
 export const MAX_RETRIES = 10;
 
 export interface AdmissionAttributes {
-  operation: 'CREATE' | 'UPDATE';
+  /** Deletions are never charged (the controller gives usage back). */
+  operation: 'CREATE' | 'UPDATE' | 'DELETE';
   info: ResourceInfo;
   namespace: string;
   /** '' for the main resource. */
@@ -95,7 +98,10 @@ export class ResourceQuotaAdmission {
 
   /** Throws a Forbidden ApiError to refuse; returns once the charge (if any) is recorded. */
   async admit(a: AdmissionAttributes): Promise<void> {
-    if (!a.info.namespaced || !a.namespace || isQuotaIgnored(a.info.group, a.info.plural)) return;
+    if (a.operation === 'DELETE' || !a.info.namespaced || !a.namespace || isQuotaIgnored(a.info.group, a.info.plural)) return;
+    // Status and other subresource writes never change what is charged — and this plugin's own
+    // quota status writes must not come back here (they are made while holding the namespace lock).
+    if (a.subresource !== '') return;
     const ev = evaluatorFor(a.info.group, a.info.plural);
     if (!ev.handles(a.operation, a.obj, a.old, a.subresource)) return;
     // The common case — no quota applies — takes no lock: creates in a namespace without quotas stay concurrent.

@@ -6,6 +6,7 @@ import type { ServiceAccountTokens } from '../auth/serviceaccount/tokens.ts';
 import type { TokenReviewer } from './reviews.ts';
 import { attributesOf, forbidden, type Authorizer } from '../auth/rbac/authorizer.ts';
 import { impersonate } from '../auth/impersonation.ts';
+import type { Auditor } from '../audit/auditor.ts';
 import type { InflightLimiter } from './inflight.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
@@ -32,6 +33,8 @@ export interface ApiHandlerOptions {
   inflight?: InflightLimiter;
   /** Authorization (RBAC); absent: every authenticated user may do everything. */
   authorizer?: Authorizer;
+  /** Audit logging (--audit-policy-file, --audit-log-path); also sets the Audit-Id header. */
+  audit?: Auditor;
   logger: Logger;
   /** host:port clients should use (discovery's serverAddressByClientCIDRs). */
   advertiseAddress: string;
@@ -64,16 +67,19 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       opts.logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms }, 'request');
     };
     res.once('finish', done);
+    const audit = opts.audit?.begin(req, res);
     void (async () => {
       const url = new URL(req.url ?? '/', 'https://localhost');
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
       let user = await opts.authenticator.authenticate(req);
+      audit?.authenticated(user);
       if (!user && !PUBLIC.has(path) && !path.startsWith('/healthz/') && !path.startsWith('/livez/') && !path.startsWith('/readyz/')) {
         throw ApiError.unauthorized();
       }
       if (user && opts.authorizer) {
         // Acting as someone else (kubectl --as) needs the right to; from here on the request is theirs.
         user = impersonate(req, user, opts.authorizer);
+        audit?.impersonated(user);
       }
       if (user && opts.inflight) {
         // Upstream's order: authentication, impersonation, in-flight limit, then authorization.
@@ -83,7 +89,9 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       if (user && opts.authorizer) {
         // Every authenticated request is authorized first, health checks included, as upstream.
         const attrs = attributesOf(user, parseRequestInfo(req.method ?? 'GET', path, url.searchParams), req.method ?? 'GET');
-        if (!opts.authorizer.authorize(attrs).allowed) throw forbidden(attrs);
+        const decision = opts.authorizer.authorize(attrs);
+        audit?.authorized(decision);
+        if (!decision.allowed) throw forbidden(attrs, decision.reason);
       }
       if (path === '/healthz' || path === '/livez' || path.startsWith('/healthz/') || path.startsWith('/livez/')) {
         writeText(res, 200, 'ok');
@@ -134,6 +142,7 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
         return;
       }
       opts.logger.error({ err: e, method: req.method, url: req.url }, 'unexpected error serving request');
+      audit?.panicked(e);
       writeError(res, ApiError.internal(e instanceof Error ? e.message : String(e)));
     });
   };

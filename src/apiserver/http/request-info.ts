@@ -60,6 +60,9 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
     case 'get': case 'head':
       // Watching one object (legacy /watch/…/name) is a watch with a name filter.
       info.verb = isWatch ? 'watch' : info.name ? 'get' : 'list';
+      // A list or watch of one object by field selector names it, so resourceNames
+      // rules and the Node authorizer can judge it (upstream RequestInfoFactory).
+      if (!info.name) info.name = nameFromFieldSelector(query.get('fieldSelector'));
       break;
     case 'post': info.verb = 'create'; break;
     case 'put': info.verb = 'update'; break;
@@ -71,3 +74,12 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
 }
 
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+
+/** X of a field selector requiring metadata.name=X (or ==X); '' otherwise. */
+function nameFromFieldSelector(sel: string | null): string {
+  for (const term of (sel ?? '').split(',')) {
+    const m = /^\s*metadata\.name\s*==?\s*([^\s\\]*)\s*$/.exec(term);
+    if (m && m[1] && m[1] !== '.' && m[1] !== '..' && !m[1].includes('/') && !m[1].includes('%')) return m[1];
+  }
+  return '';
+}

@@ -26,6 +26,7 @@ import { successStatus, writeObject } from './respond.ts';
 import { boolParam, deleteOptions, dryRunParam, fieldValidationParam, intParam } from './params.ts';
 import { serveWatch } from './watch.ts';
 import { answerReview, answerTokenReview, type TokenReviewer } from './reviews.ts';
+import { recordRequestBody } from '../audit/auditor.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -55,7 +56,9 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
     chunks.push(c as Buffer);
   }
   if (size > MAX_BODY_BYTES) throw ApiError.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
-  return Buffer.concat(chunks);
+  const body = Buffer.concat(chunks);
+  recordRequestBody(req, body);
+  return body;
 }
 
 export async function handleResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo, query: URLSearchParams, user: UserInfo, deps: ResourceHandlerDeps): Promise<void> {
@@ -83,6 +86,9 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (sub === 'eviction') {
     if (info.verb !== 'create') throw ApiError.methodNotAllowed();
     const body = await readObjectBody(req);
+    // Admission sees a create of pods/eviction (NodeRestriction: a node evicts only its own pods).
+    await deps.registry.admission.validate({ operation: 'CREATE', info: resInfo, namespace: info.namespace, subresource: 'eviction',
+      obj: { ...body, metadata: { ...(body.metadata ?? {}), name: info.name } }, dryRun: ctx.dryRun, user, ctx });
     const evictionDeps = { pods: restOf(deps.registry, resInfo), pdbs: restOf(deps.registry, findResource('policy', 'v1', 'poddisruptionbudgets')!) };
     reply(201, await evictPod(evictionDeps, info.namespace, info.name, body, ctx));
     return;
@@ -119,7 +125,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     reply(200, await finalize(rest, info.name, await readObjectBody(req), ctx));
     return;
   }
-  if (sub && sub !== 'status') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${info.verb} ${resInfo.plural}/${sub})`);
+  if (sub && sub !== 'status' && sub !== 'approval') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${info.verb} ${resInfo.plural}/${sub})`);
 
   switch (info.verb) {
     case 'get': {
@@ -138,7 +144,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     }
     case 'watch': {
       const sel = selection(resInfo, query);
-      if (info.name) sel.field = parseFieldSelector(resInfo, `metadata.name=${escapeFieldValue(info.name)}`);
+      // A name from the URL (legacy /watch/…/name); one from the field selector is already in `sel`.
+      if (info.name && !query.get('fieldSelector')) sel.field = parseFieldSelector(resInfo, `metadata.name=${escapeFieldValue(info.name)}`);
       await serveWatch(req, res, rest, ns, sel, query, fmt, deps.now);
       return;
     }

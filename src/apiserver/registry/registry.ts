@@ -7,9 +7,12 @@ import { coreToEventsV1, eventsV1ToCore } from './event-conversion.ts';
 import { strategyFor, type RbacWriteGuard } from './strategies/index.ts';
 import { ServiceAllocators } from './allocators/service-allocators.ts';
 import type { PriorityClassSource } from '../admission/priority.ts';
+import type { Authorizer } from '../auth/rbac/authorizer.ts';
 import { resourcePrefix } from './codec.ts';
 import type { EncryptionConfig } from '../encryption/config.ts';
 import { ResourceQuotaAdmission, restQuotaAccess } from '../admission/resourcequota.ts';
+import { defaultAdmissionChain } from '../admission/plugins.ts';
+import type { AdmissionChain } from '../admission/chain.ts';
 
 /** events.k8s.io Events live with core Events (see event-conversion.ts). */
 function storageFormFor(info: ResourceInfo): StorageForm | undefined {
@@ -29,19 +32,27 @@ export class Registry implements NamespaceLookup {
   readonly serviceAllocators: ServiceAllocators;
   /** Escalation checks on RBAC writes; undefined while authorization is off. */
   rbacGuard?: RbacWriteGuard;
+  /** Decisions made inside writes (CSR approve/sign on signers); undefined while authorization is off. */
+  authorizer?: Authorizer;
+  /** The admission plugins every write passes (admission/plugins.ts). */
+  readonly admission: AdmissionChain;
 
   constructor(readonly store: Store, opts: RegistryOptions) {
     this.serviceAllocators = new ServiceAllocators(store, opts.serviceCidr, opts.nodePortRange);
     for (const info of RESOURCES) {
       if (isVirtual(info)) continue;
-      const rest = new ResourceREST(info, strategyFor(info, { serviceAllocators: this.serviceAllocators, rbacGuard: () => this.rbacGuard, priorityClasses: this.priorityClasses }), store, this, storageFormFor(info));
+      const rest = new ResourceREST(info, strategyFor(info, { serviceAllocators: this.serviceAllocators, rbacGuard: () => this.rbacGuard, priorityClasses: this.priorityClasses, authorizer: () => this.authorizer }), store, this, storageFormFor(info));
       // events.k8s.io Events are stored as core events, so they are encrypted as those.
       const stored = info.group === 'events.k8s.io' ? { group: '', plural: 'events' } : info;
       rest.transformer = opts.encryption?.transformerFor(stored.group, stored.plural);
       this.rests.set(`${info.group}/${info.version}/${info.plural}`, rest);
     }
     const quota = new ResourceQuotaAdmission(restQuotaAccess(this.rest('', 'v1', 'resourcequotas')!));
-    for (const rest of this.rests.values()) rest.admission = (a) => quota.admit(a);
+    this.admission = defaultAdmissionChain(this, quota);
+    for (const rest of this.rests.values()) {
+      rest.mutatingAdmission = (a) => this.admission.admit(a);
+      rest.admission = (a) => this.admission.validate(a);
+    }
   }
 
   /** PriorityClasses read straight from the store, for the Priority admission of pods. */

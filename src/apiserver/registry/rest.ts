@@ -20,7 +20,7 @@ import { WatchCache } from './watch-cache.ts';
 import { bumpGenerationIfSpecChanged, generateName, keepSystemMeta, prepareMetaForCreate, semanticallyEqual } from './meta.ts';
 import type { DeleteOptions, RequestContext, Strategy } from './strategy.ts';
 import { defaultGarbageCollectionPolicy, finalizersForDelete, JOB_DELETE_WARNING } from './gc-finalizers.ts';
-import type { AdmissionAttributes } from '../admission/resourcequota.ts';
+import type { AdmissionAttributes } from '../admission/chain.ts';
 import type { ValueTransformer } from '../encryption/transformer.ts';
 
 export type PatchType = 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
@@ -58,6 +58,8 @@ export class ResourceREST {
   private cache?: WatchCache;
   /** Validating admission (ResourceQuota): after validation, before the write; throws to refuse. */
   admission?: (a: AdmissionAttributes) => Promise<void>;
+  /** Mutating admission (admission/chain.ts): may change the object before the strategy prepares and validates it. */
+  mutatingAdmission?: (a: AdmissionAttributes) => Promise<void>;
   /** Encryption at rest (--encryption-provider-config); undefined: stored as plain JSON. */
   transformer?: ValueTransformer;
 
@@ -127,6 +129,7 @@ export class ResourceREST {
     const meta = obj.metadata as Obj;
     if (!meta.name && meta.generateName) meta.name = generateName(String(meta.generateName));
     prepareMetaForCreate(obj, ctx.now, !!this.strategy.tracksGeneration);
+    await this.mutatingAdmission?.({ operation: 'CREATE', info: this.info, namespace: ns, subresource: '', obj, dryRun: ctx.dryRun, user: ctx.user, ctx });
     this.strategy.prepareForCreate?.(obj, ctx);
     applyDefaults(this.info, obj);
     // Allocation comes before validation, as upstream's BeginCreate: a Service
@@ -134,7 +137,7 @@ export class ResourceREST {
     await this.strategy.beforeCreate?.(obj, ctx);
     try {
       this.throwIfInvalid(obj, [...validateCreate(this.info, obj), ...(this.strategy.validate?.(obj) ?? [])]);
-      await this.admission?.({ operation: 'CREATE', info: this.info, namespace: ns, subresource: '', obj, dryRun: ctx.dryRun });
+      await this.admission?.({ operation: 'CREATE', info: this.info, namespace: ns, subresource: '', obj, dryRun: ctx.dryRun, user: ctx.user, ctx });
     } catch (e) {
       await this.strategy.rollback?.(obj, undefined);
       throw e;
@@ -248,15 +251,18 @@ export class ResourceREST {
       if (!op.internal) {
         obj = this.prepareUpdate(obj, old, ctx, subresource);
         applyDefaults(this.info, obj);
+        if (subresource === '' && this.mutatingAdmission) {
+          await this.mutatingAdmission({ operation: 'UPDATE', info: this.info, namespace: ns, subresource, obj, old, dryRun: ctx.dryRun, user: ctx.user, ctx });
+        }
         if (subresource === '') { await this.strategy.beforeUpdate?.(obj, old, ctx); allocated = true; }
         const errs = subresource === '' || subresource === 'scale'
           ? [...validateUpdate(this.info, obj, old), ...(this.strategy.validateUpdate?.(obj, old) ?? [])]
-          : validateUpdate(this.info, obj, old);
+          : [...validateUpdate(this.info, obj, old), ...(this.strategy.validateSubresourceUpdate?.(subresource, obj, old) ?? [])];
         if (errs.length && allocated) await this.strategy.rollback?.(obj, old);
         this.throwIfInvalid(obj, errs);
-        if (this.admission && subresource === '' && !semanticallyEqual(obj, old)) {
+        if (this.admission && (subresource === '' || subresource === 'status') && !semanticallyEqual(obj, old)) {
           try {
-            await this.admission({ operation: 'UPDATE', info: this.info, namespace: ns, subresource, obj, old, dryRun: ctx.dryRun });
+            await this.admission({ operation: 'UPDATE', info: this.info, namespace: ns, subresource, obj, old, dryRun: ctx.dryRun, user: ctx.user, ctx });
           } catch (e) {
             if (allocated) await this.strategy.rollback?.(obj, old);
             throw e;
@@ -320,7 +326,7 @@ export class ResourceREST {
    */
   private prepareUpdate(obj: Obj, old: Obj, ctx: RequestContext, subresource: string): Obj {
     const hasStatus = this.info.subresources.some((s) => s.name === 'status');
-    if (subresource === 'status') {
+    if (subresource === 'status' || subresource === 'approval') {
       const next = clone(old);
       next.status = obj.status;
       if (next.status === undefined) delete next.status;
@@ -328,6 +334,7 @@ export class ResourceREST {
         if (obj.metadata.annotations == null) delete next.metadata.annotations; else next.metadata.annotations = obj.metadata.annotations;
       }
       if (obj.metadata?.managedFields) next.metadata.managedFields = obj.metadata.managedFields;
+      this.strategy.prepareForSubresourceUpdate?.(subresource, next, obj, old, ctx);
       return next;
     }
     keepSystemMeta(obj, old);
@@ -367,6 +374,7 @@ export class ResourceREST {
         throw ApiError.conflict(q, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`, this.info.group);
       }
       this.strategy.checkDelete?.(old);
+      await this.admission?.({ operation: 'DELETE', info: this.info, namespace: ns, subresource: '', obj: old, old, dryRun: ctx.dryRun, user: ctx.user, ctx });
       let grace = this.strategy.gracePeriod?.(old, opts);
       if (grace !== undefined && grace <= 0) grace = undefined;
       const deleting = !!old.metadata.deletionTimestamp;

@@ -5,7 +5,7 @@ import type { FieldError } from '../../base/errors.ts';
 import type { ResourceInfo } from '../../api/resources.ts';
 import type { Obj } from './codec.ts';
 
-export interface UserInfo { username: string; uid?: string; groups: string[] }
+export interface UserInfo { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }
 
 export interface RequestContext {
   user: UserInfo;
@@ -18,6 +18,8 @@ export interface RequestContext {
   fieldValidation: 'Strict' | 'Warn' | 'Ignore';
   /** Warnings to send back as `Warning: 299 - "…"` headers. */
   warnings: string[];
+  /** Annotations admission adds for the audit event (e.g. pod-security.kubernetes.io/audit-violations). */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface DeleteOptions {
@@ -40,6 +42,13 @@ export interface Strategy {
   /** Extra checks beyond the shared validation package. */
   validate?(obj: Obj): FieldError[];
   validateUpdate?(obj: Obj, old: Obj): FieldError[];
+  /**
+   * Writes through a status-like subresource (status, approval): `next` is the
+   * stored object with the incoming status; adjust it (what the subresource may
+   * change) and refuse what the user may not do (throws ApiError).
+   */
+  prepareForSubresourceUpdate?(subresource: string, next: Obj, incoming: Obj, old: Obj, ctx: RequestContext): void;
+  validateSubresourceUpdate?(subresource: string, obj: Obj, old: Obj): FieldError[];
   /** Side effects that must precede the write (allocations). Must undo themselves on dryRun. */
   beforeCreate?(obj: Obj, ctx: RequestContext): Promise<void> | void;
   beforeUpdate?(obj: Obj, old: Obj, ctx: RequestContext): Promise<void> | void;

@@ -9,6 +9,7 @@ import type { TokenSubject } from '../auth/serviceaccount/claims.ts';
 import { rfc3339, type Obj } from './codec.ts';
 import type { Registry } from './registry.ts';
 import type { RequestContext } from './strategy.ts';
+import { findResource } from '../../api/resources.ts';
 
 const DEFAULT_EXPIRATION_S = 3600;
 const MIN_EXPIRATION_S = 600;
@@ -55,6 +56,9 @@ export function validateTokenRequest(body: Obj, ns: string, saName: string, toke
 
 export async function createServiceAccountToken(registry: Registry, tokens: ServiceAccountTokens, ns: string, saName: string, body: Obj, ctx: RequestContext): Promise<Obj> {
   const spec = validateTokenRequest(body, ns, saName, tokens);
+  // Admission sees the request as a create of serviceaccounts/token (NodeRestriction narrows nodes to their pods' tokens).
+  await registry.admission.validate({ operation: 'CREATE', info: findResource('', 'v1', 'serviceaccounts')!, namespace: ns, subresource: 'token',
+    obj: { ...body, metadata: { ...(body?.metadata ?? {}), name: saName, namespace: ns }, spec }, dryRun: ctx.dryRun, user: ctx.user, ctx });
   const sa = await registry.rest('', 'v1', 'serviceaccounts')!.get(ns, saName);
   const subject: TokenSubject = { namespace: ns, serviceAccount: { name: saName, uid: sa.metadata.uid } };
   const ref = spec.boundObjectRef;

@@ -144,6 +144,9 @@ test('no endpoints: one placeholder slice, kept as is; pods on unknown nodes are
   const n2: Node = { metadata: { name: 'n2' } };
   f.nodes.set(n2);
   f.c.nodeHandler().add!(n2);
+  assert.equal(f.queue.len(), 0, 'before the caches synced, node events are covered by the Services\' first syncs');
+  f.c.synced = true;
+  f.c.nodeHandler().add!(n2);
   assert.equal(f.queue.len(), 1);
   await f.c.sync('default/web');
   assert.equal(f.ops('create').length, 0);

@@ -103,9 +103,13 @@ export class EndpointSliceController {
     };
   }
 
+  /** Set once the caches have synced: the first sync of every Service covers the nodes listed at start. */
+  synced = false;
+
   /** A node appearing (pods on it were left out) or changing zone: its pods' Services. */
   nodeHandler(): ResourceEventHandler<Node> {
     const enqueueNode = (n: Node): void => {
+      if (!this.synced) return;
       const name = n.metadata?.name;
       for (const p of this.d.pods.list()) if (p.spec?.nodeName === name) this.enqueueFor(p);
     };
@@ -217,6 +221,7 @@ export function endpointSliceController(o: EndpointSliceControllerOptions = {}):
       ];
       try {
         if (!(await waitForSync(ctx.signal, svcInformer, podInformer, nodeInformer, sliceInformer))) return;
+        c.synced = true;
         await runWorkers(queue, (key) => c.sync(key), { signal: ctx.signal, logger: ctx.logger, workers: o.workers ?? DEFAULT_WORKERS });
       } finally {
         for (const h of handles) h.dispose();

@@ -54,6 +54,13 @@ class Fixture {
       const next = structuredClone(cur);
       return this.putNode({ ...next, spec: { ...next.spec, taints } });
     },
+    setNodeLabels: async (name, rv, labels) => {
+      const cur = this.nodes.get('', name);
+      if (!cur) throw ApiError.notFound('nodes', name);
+      if (cur.metadata?.resourceVersion !== rv) throw ApiError.conflict('nodes', name, 'stale');
+      const next = structuredClone(cur);
+      return this.putNode({ ...next, metadata: { ...next.metadata, labels: { ...next.metadata?.labels, ...labels } } });
+    },
     updatePodStatus: async (pod) => {
       const next = { ...structuredClone(pod), metadata: { ...pod.metadata, resourceVersion: String(++this.rv) } };
       this.pods.set(next);
@@ -398,4 +405,17 @@ test('a zone mostly down (partial disruption, small cluster) is not tainted for 
   await f.clock.advance(20_000);
   await f.pass();
   assert.equal(['b', 'c'].filter((n) => f.taints(n).includes('node.kubernetes.io/not-ready:NoExecute')).length, 2);
+});
+
+test('node processing mirrors kubernetes.io/os and /arch into the beta labels', async () => {
+  const f = new Fixture();
+  const n = f.node('n1');
+  f.putNode({ ...n, metadata: { ...n.metadata, labels: { 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/arch': 'arm64' } } });
+  await f.lc.syncNode('n1');
+  assert.deepEqual(f.nodes.get('', 'n1')?.metadata?.labels, {
+    'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': 'amd64',
+  });
+  const rv = f.nodes.get('', 'n1')?.metadata?.resourceVersion;
+  await f.lc.syncNode('n1');
+  assert.equal(f.nodes.get('', 'n1')?.metadata?.resourceVersion, rv, 'nothing to write the second time');
 });

@@ -53,6 +53,8 @@ export interface NodeLifecycleApi {
   updateNodeStatus(node: Node): Promise<Node>;
   /** Replaces spec.taints, compare-and-swap on `resourceVersion`. */
   setNodeTaints(name: string, resourceVersion: string, taints: Taint[]): Promise<Node>;
+  /** Sets (merges) labels, compare-and-swap on `resourceVersion`. */
+  setNodeLabels(name: string, resourceVersion: string, labels: Record<string, string>): Promise<Node>;
   /** PUT pods/<name>/status. */
   updatePodStatus(pod: Pod): Promise<Pod>;
 }
@@ -66,6 +68,7 @@ export function restNodeLifecycleApi(client: RestClient): NodeLifecycleApi {
     // spec.taints has no merge key: a merge patch replaces the list; the
     // resourceVersion in it makes the write conditional.
     setNodeTaints: (name, resourceVersion, taints) => nodes.patch(name, 'merge', { metadata: { resourceVersion }, spec: { taints: taints.length ? taints : null } }),
+    setNodeLabels: (name, resourceVersion, labels) => nodes.patch(name, 'merge', { metadata: { resourceVersion, labels } }),
     updatePodStatus: (pod) => pods.namespace(pod.metadata!.namespace!).updateStatus(pod),
   };
 }
@@ -116,6 +119,31 @@ export class NodeLifecycleController {
   }
 
   // ---- NoSchedule taints from conditions (on every node change) ------------
+
+  /** doNodeProcessingPassWorker for one node: NoSchedule taints from its conditions, then the beta OS/arch labels. */
+  async syncNode(name: string): Promise<void> {
+    await this.syncNoScheduleTaints(name);
+    await this.reconcileNodeLabels(name);
+  }
+
+  /** reconcileNodeLabels: beta.kubernetes.io/os and /arch mirror kubernetes.io/os and /arch, for old clients. */
+  async reconcileNodeLabels(name: string): Promise<void> {
+    const node = this.d.nodes.get('', name);
+    if (!node) return;
+    const labels = node.metadata?.labels ?? {};
+    const want: Record<string, string> = {};
+    for (const [primary, secondary] of [['kubernetes.io/os', 'beta.kubernetes.io/os'], ['kubernetes.io/arch', 'beta.kubernetes.io/arch']]) {
+      const v = labels[primary];
+      if (v !== undefined && labels[secondary] !== v) want[secondary] = v;
+    }
+    if (Object.keys(want).length === 0) return;
+    try {
+      await this.d.api.setNodeLabels(name, node.metadata!.resourceVersion!, want);
+    } catch (e) {
+      // A newer node is on its way through the informer: it is looked at again then.
+      if (!isConflict(e) && !isNotFound(e)) throw e;
+    }
+  }
 
   /** doNoScheduleTaintingPass for one node. */
   async syncNoScheduleTaints(name: string): Promise<void> {
@@ -423,7 +451,7 @@ export function nodeLifecycleController(): Controller {
             await sleep(ctx.clock, options.monitorPeriodMs, ctx.signal);
           }
         })();
-        await runWorkers(queue, (name) => c.syncNoScheduleTaints(name), { signal: ctx.signal, logger: ctx.logger, workers: 1 });
+        await runWorkers(queue, (name) => c.syncNode(name), { signal: ctx.signal, logger: ctx.logger, workers: 1 });
         await monitor;
       } finally {
         c.stop();

@@ -47,7 +47,7 @@ export class ResourceQuotaController {
 
   constructor(deps: ResourceQuotaControllerDeps) {
     this.d = deps;
-    this.monitor = new QuotaMonitor(deps.informers, deps.clock, (g, p, ns) => this.replenish(g, p, ns));
+    this.monitor = new QuotaMonitor(deps.informers, deps.clock, (g, p, ns) => this.replenish(g, p, ns), (ns) => deps.quotas.list(ns).length > 0);
   }
 
   quotaHandler(): ResourceEventHandler<ResourceQuota> {

@@ -33,6 +33,8 @@ export class QuotaMonitor {
     private readonly clock: Clock,
     /** Called with the namespace and group/resource whose usage went down or changed. */
     private readonly replenish: (group: string, plural: string, namespace: string) => void,
+    /** Whether the namespace has quotas at all (else its changes are not even measured). */
+    private readonly hasQuotas: (namespace: string) => boolean = () => true,
   ) {}
 
   /** Starts watching group/plural (once); false when no such resource is served. */
@@ -49,6 +51,7 @@ export class QuotaMonitor {
     this.handles.push(inf.on({
       update: (old, cur) => {
         if (old === cur || old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
+        if (!this.hasQuotas(ns(cur))) return;
         const now = this.clock.now();
         if (!equals(ev.usage(old as Obj, now), ev.usage(cur as Obj, now))) this.replenish(group, plural, ns(cur));
       },

@@ -6,7 +6,8 @@ import { ApiError } from '../../../base/errors.ts';
 import type { RequestInfo } from '../../http/request-info.ts';
 import type { Attributes, PolicyRule, UserLike } from './rules.ts';
 import { RuleResolver, type RbacSource } from './resolver.ts';
-import { nodeAllows } from './node.ts';
+import { nodeAuthorize } from './node.ts';
+import type { NodeGraph } from './node-graph.ts';
 
 /** Members may do anything, whatever RBAC says (upstream's privileged group). */
 export const GROUP_MASTERS = 'system:masters';
@@ -21,13 +22,16 @@ export interface Authorizer {
 export class RbacAuthorizer implements Authorizer {
   readonly resolver: RuleResolver;
 
-  constructor(private readonly src: RbacSource) { this.resolver = new RuleResolver(src); }
+  /** `nodeGraph`: what pods bound to each node reference (Node authorizer); absent, nodes read no Secrets/ConfigMaps/claims. */
+  constructor(private readonly src: RbacSource, readonly nodeGraph?: NodeGraph) { this.resolver = new RuleResolver(src); }
 
   authorize(a: Attributes): { allowed: boolean; reason?: string } {
     if (a.user.groups.includes(GROUP_MASTERS)) return { allowed: true, reason: '' };
-    if (nodeAllows(this.src, a)) return { allowed: true, reason: 'Node: allowed for node identities' };
+    const node = nodeAuthorize(this.src, a, this.nodeGraph);
+    if (node.allowed) return { allowed: true, reason: 'Node: allowed for node identities' };
     if (this.resolver.allows(a)) return { allowed: true, reason: 'RBAC: allowed by a binding' };
-    return { allowed: false, reason: '' };
+    // The Node authorizer's reason (e.g. "no relationship found …") ends upstream's 403 message.
+    return { allowed: false, reason: node.reason ?? '' };
   }
 
   rulesFor(user: UserLike, namespace: string) {

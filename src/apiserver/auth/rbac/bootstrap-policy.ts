@@ -11,6 +11,7 @@
 import type { Obj, PolicyRule } from './rules.ts';
 
 const RBAC = 'rbac.authorization.k8s.io';
+const CERTIFICATES = 'certificates.k8s.io';
 export const AUTOUPDATE = 'rbac.authorization.kubernetes.io/autoupdate';
 const BOOTSTRAP_LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
 
@@ -84,6 +85,9 @@ const ADMIN_RULES: PolicyRule[] = [
 export const CONTROLLER_SERVICE_ACCOUNTS: Record<string, string> = {
   'clusterrole-aggregation': 'clusterrole-aggregation-controller',
   cronjob: 'cronjob-controller',
+  csrapproving: 'certificate-controller',
+  csrcleaner: 'certificate-controller',
+  csrsigning: 'certificate-controller',
   daemonset: 'daemon-set-controller',
   deployment: 'deployment-controller',
   disruption: 'disruption-controller',
@@ -108,6 +112,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Record<string, string> = {
   serviceaccount: 'service-account-controller',
   statefulset: 'statefulset-controller',
   'taint-eviction-controller': 'taint-eviction-controller',
+  tokencleaner: 'token-cleaner',
   'ttl-after-finished': 'ttl-after-finished-controller',
   ttlafterfinished: 'ttl-after-finished-controller',
 };
@@ -119,6 +124,13 @@ export function controllerServiceAccount(controller: string): string {
 
 const CONTROLLER_ROLES: Record<string, PolicyRule[]> = {
   'clusterrole-aggregation-controller': [rule(['escalate', 'get', 'list', 'patch', 'update', 'watch'], [RBAC], ['clusterroles'])],
+  'certificate-controller': [
+    rule(['delete', 'get', 'list', 'watch'], [CERTIFICATES], ['certificatesigningrequests']),
+    rule(['update'], [CERTIFICATES], ['certificatesigningrequests/status', 'certificatesigningrequests/approval']),
+    rule(['approve'], [CERTIFICATES], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
+    rule(['sign'], [CERTIFICATES], ['signers'], ['kubernetes.io/legacy-unknown', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving']),
+    rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+  ],
   'cronjob-controller': [
     rule(['get', 'list', 'update', 'watch'], ['batch'], ['cronjobs']),
     rule(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], ['batch'], ['jobs']),
@@ -214,6 +226,8 @@ const CONTROLLER_ROLES: Record<string, PolicyRule[]> = {
     rule(['patch', 'update'], [''], ['pods/status']),
     rule(['delete', 'get', 'list', 'watch'], [''], ['pods']),
   ],
+  // Upstream: a Role in kube-system (this policy holds cluster-wide roles only).
+  'token-cleaner': [rule(['delete', 'get', 'list', 'watch'], [''], ['secrets'])],
   'ttl-after-finished-controller': [rule(['delete', 'get', 'list', 'watch'], ['batch'], ['jobs'])],
 };
 
@@ -295,6 +309,14 @@ export function bootstrapClusterRoles(): Obj[] {
       rule(['get', 'list', 'watch'], ['node.k8s.io'], ['runtimeclasses']),
       rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
     ]),
+    // Node bootstrap (upstream's names): who may ask for certificates, and which requests are auto-approved.
+    clusterRole('system:node-bootstrapper', [rule(['create', 'get', 'list', 'watch'], [CERTIFICATES], ['certificatesigningrequests'])]),
+    clusterRole('system:certificates.k8s.io:certificatesigningrequests:nodeclient', [rule(['create'], [CERTIFICATES], ['certificatesigningrequests/nodeclient'])]),
+    clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [rule(['create'], [CERTIFICATES], ['certificatesigningrequests/selfnodeclient'])]),
+    clusterRole('system:certificates.k8s.io:kube-apiserver-client-approver', [rule(['approve'], [CERTIFICATES], ['signers'], ['kubernetes.io/kube-apiserver-client'])]),
+    clusterRole('system:certificates.k8s.io:kube-apiserver-client-kubelet-approver', [rule(['approve'], [CERTIFICATES], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet'])]),
+    clusterRole('system:certificates.k8s.io:kubelet-serving-approver', [rule(['approve'], [CERTIFICATES], ['signers'], ['kubernetes.io/kubelet-serving'])]),
+    clusterRole('system:certificates.k8s.io:legacy-unknown-approver', [rule(['approve'], [CERTIFICATES], ['signers'], ['kubernetes.io/legacy-unknown'])]),
     clusterRole('system:node-proxier', [
       rule(['list', 'watch'], [''], ['services', 'endpoints']),
       rule(['get', 'list', 'watch'], [''], ['nodes']),
@@ -318,6 +340,10 @@ export function bootstrapClusterRoleBindings(): Obj[] {
     binding('system:volume-scheduler', 'system:volume-scheduler', [user('system:kube-scheduler')]),
     binding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
     binding('system:node-proxier', 'system:node-proxier', [user('system:kube-proxy')]),
+    // As kubeadm binds them for its bootstrap tokens (kubeadm:kubelet-bootstrap, kubeadm:node-autoapprove-*).
+    binding('pilot:kubelet-bootstrap', 'system:node-bootstrapper', [group('system:bootstrappers')]),
+    binding('pilot:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [group('system:bootstrappers')]),
+    binding('pilot:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [group('system:nodes')]),
   ];
   for (const name of Object.keys(CONTROLLER_ROLES)) out.push(binding(`system:controller:${name}`, `system:controller:${name}`, [sa(name)]));
   return out;

@@ -8,6 +8,8 @@ import { withPriorityAdmission, type PriorityClassSource } from '../../admission
 import { namespaceStrategy } from './namespaces.ts';
 import { serviceStrategy } from './services.ts';
 import * as w from './workloads.ts';
+import { csrStrategy } from '../csr.ts';
+import type { Authorizer } from '../../auth/rbac/authorizer.ts';
 
 const plain: Strategy = {};
 const createOnUpdate: Strategy = { allowCreateOnUpdate: true };
@@ -32,7 +34,7 @@ function rbacStrategy(plural: 'roles' | 'clusterroles' | 'rolebindings' | 'clust
   };
 }
 
-export function strategyFor(res: ResourceInfo, deps: { serviceAllocators: ServiceAllocators; rbacGuard?: () => RbacWriteGuard | undefined; priorityClasses?: PriorityClassSource }): Strategy {
+export function strategyFor(res: ResourceInfo, deps: { serviceAllocators: ServiceAllocators; rbacGuard?: () => RbacWriteGuard | undefined; priorityClasses?: PriorityClassSource; authorizer?: () => Authorizer | undefined }): Strategy {
   const key = `${res.group}/${res.kind}`;
   switch (key) {
     case '/Pod': return deps.priorityClasses ? withPriorityAdmission(podStrategy, deps.priorityClasses) : podStrategy;
@@ -49,6 +51,7 @@ export function strategyFor(res: ResourceInfo, deps: { serviceAllocators: Servic
     case 'batch/Job': return w.jobStrategy;
     case 'batch/CronJob': return w.cronJobStrategy;
     case 'policy/PodDisruptionBudget': return w.pdbStrategy;
+    case 'certificates.k8s.io/CertificateSigningRequest': return csrStrategy(deps.authorizer ?? (() => undefined));
     case 'rbac.authorization.k8s.io/Role': return rbacStrategy('roles', deps.rbacGuard ?? (() => undefined));
     case 'rbac.authorization.k8s.io/ClusterRole': return rbacStrategy('clusterroles', deps.rbacGuard ?? (() => undefined));
     case 'rbac.authorization.k8s.io/RoleBinding': return rbacStrategy('rolebindings', deps.rbacGuard ?? (() => undefined));
