@@ -9,7 +9,7 @@ import { FakeClock } from '../base/clock.ts';
 import type { EventRecorder } from '../client/index.ts';
 import { FakeCri } from './cri/fake.ts';
 import { computePodStatus } from './pod-status.ts';
-import { PodSync, killGraceSeconds } from './pod-sync.ts';
+import { PodSync, killGraceSeconds, terminationMessage } from './pod-sync.ts';
 import { RestartBackoff } from './restart-backoff.ts';
 
 const IMAGE = 'localhost/pilot/busybox:1.35';
@@ -186,4 +186,25 @@ test('killPod stops containers with the grace period, then the sandbox; removePo
   assert.equal(killGraceSeconds({ ...p, metadata: { ...p.metadata, deletionGracePeriodSeconds: 1 } }), 2);
   assert.equal(killGraceSeconds({ ...p, metadata: { ...p.metadata, deletionGracePeriodSeconds: 20 } }), 20);
   assert.equal(killGraceSeconds(pod()), 30);
+});
+
+test('termination message: from the file mounted at terminationMessagePath, or the log tail with FallbackToLogsOnError', async () => {
+  const s = setup();
+  const p = pod({ restartPolicy: 'Never', containers: [{ name: 'app', image: IMAGE, terminationMessagePath: '/tmp/msg' }] });
+  await s.sync.sync(p);
+  const c = s.cri.named('app')[0];
+  const mount = c.config.mounts?.[0];
+  assert.equal(mount?.containerPath, '/tmp/msg');
+  assert.ok(mount && fs.existsSync(mount.hostPath), 'the host file exists before the container starts');
+  fs.writeFileSync(mount.hostPath, 'bad config');
+  s.cri.exit(c.id, 2);
+  const st = await status(s, p);
+  assert.deepEqual(st.containerStatuses?.[0].state?.terminated && { m: st.containerStatuses[0].state.terminated.message, c: st.containerStatuses[0].state.terminated.exitCode }, { m: 'bad config', c: 2 });
+
+  const log = path.join(logRoot, 'fallback.log');
+  fs.writeFileSync(log, '2026-01-01T00:00:00Z stdout F line one\n2026-01-01T00:00:01Z stderr F panic: boom\n');
+  const ann = { 'io.kubernetes.container.terminationMessagePolicy': 'FallbackToLogsOnError' };
+  assert.equal(terminationMessage(ann, 1, log), 'line one\npanic: boom');
+  assert.equal(terminationMessage(ann, 0, log), '', 'only on failure');
+  assert.equal(terminationMessage({}, 1, log), '', 'only with FallbackToLogsOnError');
 });

@@ -5,6 +5,7 @@
 // an agent restart (running containers are adopted, not restarted).
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Container, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../base/clock.ts';
@@ -17,7 +18,8 @@ import { pullAuths, pullPolicy } from './image-pull.ts';
 import { recordsByName, type ContainerRecord, type RuntimePod } from './pod-status.ts';
 import type { RestartBackoff } from './restart-backoff.ts';
 import {
-  ANNOTATION_CONTAINER_KIND, LABEL_CONTAINER_NAME, LABEL_POD_UID, containerConfig, podSandboxConfig, type SandboxOptions,
+  ANNOTATION_CONTAINER_KIND, ANNOTATION_TERMINATION_MESSAGE_HOST_PATH, ANNOTATION_TERMINATION_MESSAGE_POLICY, LABEL_CONTAINER_NAME, LABEL_POD_UID,
+  containerConfig, podSandboxConfig, type SandboxOptions,
 } from './runtime-config.ts';
 
 /** Exited containers kept per container name, as upstream's container GC (MaxPerPodContainer 1): enough for lastState. */
@@ -81,7 +83,8 @@ export class PodSync {
           id: c.id, name: c.metadata.name, attempt: c.metadata.attempt,
           kind: c.annotations[ANNOTATION_CONTAINER_KIND] === 'init' ? 'init' : 'app',
           state: s.state, createdAt: ms(s.createdAt), startedAt: ms(s.startedAt), finishedAt: ms(s.finishedAt),
-          exitCode: s.exitCode, reason: s.reason, message: s.message, image: s.image?.image ?? '', imageRef: s.imageRef,
+          exitCode: s.exitCode, reason: s.reason, image: s.image?.image ?? '', imageRef: s.imageRef,
+          message: s.state === 'CONTAINER_EXITED' ? terminationMessage(c.annotations, s.exitCode, s.logPath) || s.message : s.message,
         });
       } catch (e) { if (!isCriNotFound(e)) throw e; }
     }
@@ -213,9 +216,14 @@ export class PodSync {
       if (e instanceof EnvConfigError) { fail('CreateContainerConfigError', e.message); return; }
       throw e;
     }
+    // The file the container may write its termination message to (world-writable: it may run as any user).
+    const terminationMessageHostPath = path.join(sandboxConfig.logDirectory!, '.termination', `${kind}-${c.name}-${attempt}`);
+    fs.mkdirSync(path.dirname(terminationMessageHostPath), { recursive: true });
+    fs.writeFileSync(terminationMessageHostPath, '');
+    fs.chmodSync(terminationMessageHostPath, 0o666);
     let id: string;
     try {
-      id = await this.d.cri.createContainer(sandboxId, containerConfig(pod, c, { attempt, kind, env, imageRef }), sandboxConfig);
+      id = await this.d.cri.createContainer(sandboxId, containerConfig(pod, c, { attempt, kind, env, imageRef, terminationMessageHostPath }), sandboxConfig);
     } catch (e) {
       fail('CreateContainerError', (e as Error).message);
       return;
@@ -327,6 +335,38 @@ export class PodSync {
     this.d.backoff.resetPrefix(`${uid}/`);
     this.d.backoff.resetPrefix(`pull/${uid}/`);
   }
+}
+
+/** Upstream's limits: 4 KiB from the file; the last 80 lines (at most 2 KiB) of the log as fallback. */
+const MAX_MESSAGE_BYTES = 4096;
+const FALLBACK_LINES = 80;
+const FALLBACK_BYTES = 2048;
+
+/**
+ * An exited container's termination message: its terminationMessagePath file,
+ * or with FallbackToLogsOnError and a failure and no file content, the end of its log.
+ */
+export function terminationMessage(annotations: Record<string, string>, exitCode: number, logPath: string): string {
+  const file = annotations[ANNOTATION_TERMINATION_MESSAGE_HOST_PATH];
+  let msg = '';
+  if (file) {
+    try {
+      const fd = fs.openSync(file, 'r');
+      try {
+        const buf = Buffer.alloc(MAX_MESSAGE_BYTES);
+        msg = buf.subarray(0, fs.readSync(fd, buf, 0, MAX_MESSAGE_BYTES, 0)).toString('utf8');
+      } finally { fs.closeSync(fd); }
+    } catch { /* removed with the pod */ }
+  }
+  if (!msg && exitCode !== 0 && annotations[ANNOTATION_TERMINATION_MESSAGE_POLICY] === 'FallbackToLogsOnError' && logPath) {
+    try {
+      // CRI log lines: <time> <stream> <P|F> <content>
+      const lines = fs.readFileSync(logPath, 'utf8').split('\n').filter(Boolean).slice(-FALLBACK_LINES)
+        .map((l) => l.split(' ').slice(3).join(' '));
+      msg = Buffer.from(lines.join('\n')).subarray(-FALLBACK_BYTES).toString('utf8');
+    } catch { /* no log */ }
+  }
+  return msg;
 }
 
 /** The grace period a deletion asks for, with upstream's 2 s floor. */

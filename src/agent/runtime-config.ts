@@ -12,6 +12,9 @@ export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
 export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';
 export const ANNOTATION_RESTART_COUNT = 'io.kubernetes.container.restartCount';
 export const ANNOTATION_TERMINATION_MESSAGE_PATH = 'io.kubernetes.container.terminationMessagePath';
+export const ANNOTATION_TERMINATION_MESSAGE_POLICY = 'io.kubernetes.container.terminationMessagePolicy';
+/** Where on the host the container's termination message file is (bind-mounted at terminationMessagePath). */
+export const ANNOTATION_TERMINATION_MESSAGE_HOST_PATH = 'pilot.io/termination-message-host-path';
 export const ANNOTATION_GRACE_PERIOD = 'io.kubernetes.pod.terminationGracePeriod';
 /** Marks init containers, so status can tell them apart from app containers of the same name. */
 export const ANNOTATION_CONTAINER_KIND = 'pilot.io/container-kind';
@@ -73,6 +76,8 @@ export interface ContainerOptions {
   env: { name: string; value: string }[];
   /** The image reference the runtime resolved (PullImage / ImageStatus). */
   imageRef: string;
+  /** Host file mounted at terminationMessagePath (the agent reads it after the container exits). */
+  terminationMessageHostPath?: string;
 }
 
 export function containerConfig(pod: Pod, c: Container, opts: ContainerOptions): ContainerConfig {
@@ -105,6 +110,8 @@ export function containerConfig(pod: Pod, c: Container, opts: ContainerOptions):
     args: (c.args ?? []).map(expand),
     workingDir: c.workingDir ?? '',
     envs: opts.env.map((e) => ({ key: e.name, value: e.value })),
+    mounts: opts.terminationMessageHostPath
+      ? [{ containerPath: c.terminationMessagePath ?? '/dev/termination-log', hostPath: opts.terminationMessageHostPath }] : [],
     labels: {
       [LABEL_POD_NAME]: md.name!, [LABEL_POD_NAMESPACE]: md.namespace ?? 'default', [LABEL_POD_UID]: md.uid!,
       [LABEL_CONTAINER_NAME]: c.name,
@@ -112,6 +119,8 @@ export function containerConfig(pod: Pod, c: Container, opts: ContainerOptions):
     annotations: {
       [ANNOTATION_RESTART_COUNT]: String(opts.attempt),
       [ANNOTATION_TERMINATION_MESSAGE_PATH]: c.terminationMessagePath ?? '/dev/termination-log',
+      [ANNOTATION_TERMINATION_MESSAGE_POLICY]: c.terminationMessagePolicy ?? 'File',
+      ...(opts.terminationMessageHostPath ? { [ANNOTATION_TERMINATION_MESSAGE_HOST_PATH]: opts.terminationMessageHostPath } : {}),
       [ANNOTATION_GRACE_PERIOD]: String(spec.terminationGracePeriodSeconds ?? 30),
       [ANNOTATION_CONTAINER_KIND]: opts.kind,
     },

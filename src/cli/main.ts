@@ -5,6 +5,7 @@ import { DEFAULTS, defaultDataDir, startServer } from '../server/server.ts';
 import { readTokenFile } from '../server/cluster-bootstrap.ts';
 import { parseBool, parseDuration, parseList } from './flags.ts';
 import { agentCommand } from './agent.ts';
+import { dnsCommand } from './dns.ts';
 import { tokenCommand } from './token.ts';
 import { controllerOptionsFrom } from './controller-flags.ts';
 
@@ -96,6 +97,7 @@ program.command('server')
   });
 
 program.addCommand(agentCommand());
+program.addCommand(dnsCommand());
 program.addCommand(tokenCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -159,6 +159,7 @@ export class ResourceInformer<T extends KubeObject> implements Informer<T> {
       // A continue token outlived compaction: one unpaged list is consistent.
       if (!isExpired(e)) throw e;
       list = await this.lw.list({ labelSelector, fieldSelector, signal });
+      list.items = list.items.map((o) => this.transformed(o));
     }
     if (signal.aborted) return;
     this.replace(list.items, list.metadata.resourceVersion ?? '');
@@ -167,11 +168,12 @@ export class ResourceInformer<T extends KubeObject> implements Informer<T> {
   private async listPaged(signal: AbortSignal, limit: number): Promise<ObjectList<T>> {
     const { labelSelector, fieldSelector } = this.opts;
     const first = await this.lw.list({ labelSelector, fieldSelector, limit, signal });
-    const items = [...first.items];
+    // Transformed page by page: a relist of a large resource never holds every full object at once.
+    const items = first.items.map((o) => this.transformed(o));
     let cont = first.metadata.continue;
     while (cont && !signal.aborted) {
       const page = await this.lw.list({ labelSelector, fieldSelector, limit, continue: cont, signal });
-      items.push(...page.items);
+      for (const o of page.items) items.push(this.transformed(o));
       cont = page.metadata.continue;
     }
     return { ...first, items };
@@ -180,7 +182,7 @@ export class ResourceInformer<T extends KubeObject> implements Informer<T> {
   /** Makes the cache hold exactly `items`, telling handlers what changed. */
   private replace(items: T[], rv: string): void {
     const fresh = new Map<string, T>();
-    for (const item of items) fresh.set(objectKey(item), this.prepare(item));
+    for (const item of items) fresh.set(objectKey(item), this.frozen(item));
     for (const key of this.cache.keys()) {
       if (fresh.has(key)) continue;
       const old = this.cache.delete(key)!;
@@ -253,7 +255,14 @@ export class ResourceInformer<T extends KubeObject> implements Informer<T> {
   }
 
   private prepare(raw: T): T {
-    const obj = this.opts.transform ? this.opts.transform(raw) : raw;
+    return this.frozen(this.transformed(raw));
+  }
+
+  private transformed(raw: T): T {
+    return this.opts.transform ? this.opts.transform(raw) : raw;
+  }
+
+  private frozen(obj: T): T {
     return this.opts.freeze === false ? obj : deepFreeze(obj);
   }
 

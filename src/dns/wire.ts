@@ -381,7 +381,10 @@ export function canonicalIP(s: string): string | undefined {
 class Writer {
   buf = Buffer.alloc(512);
   pos = 0;
-  /** Lower-cased name suffix → offset of its first occurrence (only offsets < 0x4000 are pointable). */
+  /**
+   * Name suffix → offset of its first occurrence (only offsets < 0x4000 are pointable). Case-sensitive,
+   * so every name keeps the spelling it was given (clients using 0x20 case randomisation check it).
+   */
   private readonly names = new Map<string, number>();
 
   private grow(n: number): void {
@@ -400,7 +403,7 @@ class Writer {
   name(name: string, compress = true): void {
     const labels = nameLabels(name);
     for (let i = 0; i < labels.length; i++) {
-      const key = labels.slice(i).map((l) => l.toString('latin1').toLowerCase()).join('.');
+      const key = labels.slice(i).map((l) => l.toString('latin1')).join('\x00');
       const at = compress ? this.names.get(key) : undefined;
       if (at !== undefined) { this.u16(0xc000 | at); return; }
       if (compress && this.pos < 0x4000) this.names.set(key, this.pos);

@@ -15,17 +15,14 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as x509 from '@peculiar/x509';
 import { stringify } from 'yaml';
 import { realClock, type Clock } from '../../base/clock.ts';
 import type { Disposable } from '../../base/clock.ts';
-import { RestClient, type ClientConfig } from '../../client/index.ts';
+import type { ClientConfig } from '../../client/index.ts';
 import { discoverClusterCA } from './discovery.ts';
-
-x509.cryptoProvider.set(crypto.webcrypto as unknown as Crypto);
+import { requestCertificate } from './csr-request.ts';
 
 export const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
-const ALG: EcKeyGenParams & EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 /** Renew once this share of the certificate's lifetime has passed. */
 export const ROTATE_AT_FRACTION = 0.8;
 
@@ -47,6 +44,7 @@ export interface BootstrapOptions {
   expirationSeconds?: number;
   /** How long to wait for the certificate (default 5 min). */
   timeoutMs?: number;
+  /** Decides when certificates are renewed (and whether those on disk are still valid); waiting on the API uses real time. */
   clock?: Clock;
   /** Reports progress ("waiting for approval…"). */
   log?: (msg: string) => void;
@@ -84,14 +82,14 @@ export async function bootstrapNodeCredentials(o: BootstrapOptions): Promise<Boo
   let creds = loadExisting(o, caPem, clock.now());
   if (!creds) {
     o.log?.(`requesting a client certificate for node ${o.nodeName} with the bootstrap token`);
-    creds = await requestCertificate(o, caPem, { server: o.server, ca: caPem, token: o.token }, clock);
+    creds = await requestClientCertificate(o, caPem, { server: o.server, ca: caPem, token: o.token });
   }
   let current = creds;
   const node: BootstrappedNode = {
     ...current,
     async rotate() {
       o.log?.(`renewing the client certificate of node ${o.nodeName}`);
-      current = await requestCertificate(o, caPem, { server: o.server, ca: caPem, cert: current.certPem, key: current.keyPem }, clock);
+      current = await requestClientCertificate(o, caPem, { server: o.server, ca: caPem, cert: current.certPem, key: current.keyPem });
       Object.assign(node, current);
       return current;
     },
@@ -133,67 +131,26 @@ function loadExisting(o: BootstrapOptions, caPem: string, now: number): NodeCred
   }
 }
 
-/** A new key and CSR; the certificate once the cluster issues it; files written. */
-async function requestCertificate(o: BootstrapOptions, caPem: string, cfg: ClientConfig, clock: Clock): Promise<NodeCredentials> {
-  const keys = await crypto.webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: [{ O: ['system:nodes'] }, { CN: [`system:node:${o.nodeName}`] }],
-    keys, signingAlgorithm: ALG,
+/** A new key and certificate from the cluster (the kubelet's request: node-csr-…); files written. */
+async function requestClientCertificate(o: BootstrapOptions, caPem: string, cfg: ClientConfig): Promise<NodeCredentials> {
+  const { certPem, keyPem } = await requestCertificate(cfg, caPem, {
+    cn: `system:node:${o.nodeName}`, orgs: ['system:nodes'],
+    signerName: KUBELET_CLIENT_SIGNER,
+    // ECDSA keys sign; they do not encipher (the kubelet asks the same).
+    usages: ['digital signature', 'client auth'],
+    // The kubelet names its requests node-csr-<…>; generateName keeps retries from colliding.
+    generateName: 'node-csr-',
+    expirationSeconds: o.expirationSeconds, timeoutMs: o.timeoutMs ?? 300_000, log: o.log,
   });
-  const keyDer = await crypto.webcrypto.subtle.exportKey('pkcs8', keys.privateKey as crypto.webcrypto.CryptoKey);
-  const keyPem = x509.PemConverter.encode(keyDer, 'PRIVATE KEY') + '\n';
-  const client = new RestClient(cfg, { userAgent: `pilot-agent/bootstrap (${process.platform}/${process.arch})`, maxRetries: 1 });
-  try {
-    const csrs = client.resource<CsrObject>('certificates.k8s.io/v1', 'CertificateSigningRequest');
-    const created = await csrs.create({
-      apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest',
-      // The kubelet names its requests node-csr-<…>; generateName keeps retries from colliding.
-      metadata: { generateName: 'node-csr-' },
-      spec: {
-        request: Buffer.from(csr.toString('pem'), 'utf8').toString('base64'),
-        signerName: KUBELET_CLIENT_SIGNER,
-        // ECDSA keys sign; they do not encipher (the kubelet asks the same).
-        usages: ['digital signature', 'client auth'],
-        ...(o.expirationSeconds !== undefined ? { expirationSeconds: o.expirationSeconds } : {}),
-      },
-    });
-    const name = created.metadata!.name!;
-    o.log?.(`waiting for CertificateSigningRequest ${name} to be approved and issued`);
-    const certPem = await waitForCertificate(() => csrs.get(name), clock, o.timeoutMs ?? 300_000, name);
-    const cert = new crypto.X509Certificate(certPem);
-    if (!cert.verify(new crypto.X509Certificate(caPem).publicKey)) throw new Error(`the certificate issued for ${name} is not signed by the cluster CA`);
-    if (!cert.checkPrivateKey(crypto.createPrivateKey(keyPem))) throw new Error(`the certificate issued for ${name} is not for the key that asked`);
-    writeFile(path.join(o.dir, FILES.ca), caPem, 0o644);
-    writeFile(path.join(o.dir, FILES.key), keyPem, 0o600);
-    writeFile(path.join(o.dir, FILES.cert), certPem, 0o644);
-    writeKubeconfig(o, caPem, certPem, keyPem);
-    return {
-      server: o.server, caPem, certPem, keyPem, kubeconfigPath: path.join(o.dir, FILES.kubeconfig),
-      notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo),
-    };
-  } finally {
-    client.close();
-  }
-}
-
-interface CsrObject {
-  apiVersion?: string; kind?: string;
-  metadata?: { name?: string; generateName?: string };
-  spec: Record<string, unknown>;
-  status?: { certificate?: string; conditions?: { type: string; reason?: string; message?: string }[] };
-}
-
-async function waitForCertificate(get: () => Promise<CsrObject>, clock: Clock, timeoutMs: number, name: string): Promise<string> {
-  const deadline = clock.now() + timeoutMs;
-  for (let delay = 200; ; delay = Math.min(delay * 2, 2_000)) {
-    const csr = await get();
-    const conds = csr.status?.conditions ?? [];
-    const bad = conds.find((c) => c.type === 'Denied' || c.type === 'Failed');
-    if (bad) throw new Error(`CertificateSigningRequest ${name} was ${bad.type === 'Denied' ? 'denied' : 'not signed'}: ${bad.reason ?? ''} ${bad.message ?? ''}`.trim());
-    if (csr.status?.certificate) return Buffer.from(csr.status.certificate, 'base64').toString('utf8');
-    if (clock.now() >= deadline) throw new Error(`timed out waiting for CertificateSigningRequest ${name} to be approved and issued`);
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
-  }
+  const cert = new crypto.X509Certificate(certPem);
+  writeFile(path.join(o.dir, FILES.ca), caPem, 0o644);
+  writeFile(path.join(o.dir, FILES.key), keyPem, 0o600);
+  writeFile(path.join(o.dir, FILES.cert), certPem, 0o644);
+  writeKubeconfig(o, caPem, certPem, keyPem);
+  return {
+    server: o.server, caPem, certPem, keyPem, kubeconfigPath: path.join(o.dir, FILES.kubeconfig),
+    notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo),
+  };
 }
 
 function writeKubeconfig(o: BootstrapOptions, caPem: string, certPem: string, keyPem: string): void {
@@ -214,4 +171,25 @@ function writeFile(p: string, data: string, mode: number): void {
   const tmp = `${p}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
   fs.renameSync(tmp, p);
+}
+
+export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
+
+/**
+ * A serving certificate for the node's own HTTPS endpoint (the kubelet's
+ * --rotate-server-certificates): CN=system:node:<name>, O=system:nodes, the
+ * node's host names and addresses as SANs, signer kubernetes.io/kubelet-serving,
+ * asked with the node's client credentials. As upstream, nothing approves these
+ * automatically: an administrator does (`kubectl certificate approve`), since
+ * the SANs are the node's claim. Writes nothing.
+ */
+export async function requestServingCertificate(creds: NodeCredentials, o: {
+  nodeName: string; dnsNames?: string[]; ips?: string[]; expirationSeconds?: number; timeoutMs?: number; log?: (msg: string) => void;
+}): Promise<{ name: string; certPem: string; keyPem: string }> {
+  if (!o.dnsNames?.length && !o.ips?.length) throw new Error('a serving certificate needs at least one DNS name or IP address');
+  return requestCertificate({ server: creds.server, ca: creds.caPem, cert: creds.certPem, key: creds.keyPem }, creds.caPem, {
+    cn: `system:node:${o.nodeName}`, orgs: ['system:nodes'], dnsNames: o.dnsNames, ips: o.ips,
+    signerName: KUBELET_SERVING_SIGNER, usages: ['digital signature', 'server auth'],
+    generateName: 'csr-', expirationSeconds: o.expirationSeconds, timeoutMs: o.timeoutMs ?? 300_000, log: o.log,
+  });
 }

@@ -23,9 +23,10 @@ void test('every served resource has a printer whose rows fit its columns', () =
       assert.deepEqual(Object.keys(c).sort(), ['description', 'format', 'name', 'priority', 'type']);
     }
   }
-  // Only LimitRange (and the create-only virtual resources, never listed) fall back to the default table.
+  // Only these (and the create-only virtual resources, never listed) use the default table:
+  // upstream prints LimitRange that way, and Roles/ClusterRoles with the same two columns.
   const fallback = RESOURCES.filter((r) => printerFor(r) === defaultPrinter && !isVirtual(r)).map((r) => r.kind);
-  assert.deepEqual(fallback.sort(), ['LimitRange']);
+  assert.deepEqual(fallback.sort(), ['ClusterRole', 'LimitRange', 'Role']);
 });
 
 void test('default table: Name and Created At (date, RFC 3339 UTC)', () => {
@@ -218,4 +219,17 @@ void test('leases, disruption budgets, priority classes', () => {
   assert.deepEqual(names(pc), ['Name', 'Value', 'Global-Default', 'Age', 'PreemptionPolicy']);
   assert.deepEqual(row(pc, { metadata: { name: 'system-node-critical', creationTimestamp: ago(MIN) }, value: 2000001000, preemptionPolicy: 'PreemptLowerPriority' }),
     ['system-node-critical', 2000001000, false, '60s', 'PreemptLowerPriority']);
+});
+
+void test('rolebindings and clusterrolebindings: role, and who is bound with -o wide', () => {
+  for (const plural of ['rolebindings', 'clusterrolebindings']) {
+    const r = res('rbac.authorization.k8s.io', plural);
+    assert.deepEqual(names(r), ['Name', 'Role', 'Age', 'Users', 'Groups', 'ServiceAccounts']);
+    assert.deepEqual(wide(r), ['Users', 'Groups', 'ServiceAccounts']);
+    const b = {
+      metadata: meta('b'), roleRef: { kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'User', name: 'u1' }, { kind: 'User', name: 'u2' }, { kind: 'Group', name: 'g' }, { kind: 'ServiceAccount', name: 'sa', namespace: 'ns' }],
+    };
+    assert.deepEqual(printTable(r, [b], NOW).rows[0].cells.slice(1), ['ClusterRole/view', '5m', 'u1, u2', 'g', 'ns/sa']);
+  }
 });
