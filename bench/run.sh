@@ -7,5 +7,6 @@ node --import tsx bench/store-sqlite.ts
 node --import tsx bench/store-etcd.ts
 node --import tsx bench/store.ts
 node --import tsx bench/simulated-nodes.ts
-# Fails (after 30 s without a binding) while no scheduler runs in pilot server.
+node --import tsx bench/dns.ts
+# Fails loudly (after 30 s without a binding) when no scheduler runs in pilot server.
 node --import tsx bench/scheduler.ts

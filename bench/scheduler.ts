@@ -14,7 +14,7 @@
 
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ResourceInformer } from '../src/client/index.ts';
-import { fmtMemory, forEachConcurrently, histogramQuantiles, memoryOf, quantile, startAgentProcess, startServerProcess, type BenchServer, type Child } from './sim-cluster.ts';
+import { createNamespace, fmtMemory, forEachConcurrently, histogramQuantiles, memoryOf, quantile, startAgentProcess, startServerProcess, type BenchServer, type Child } from './sim-cluster.ts';
 
 const small = process.env.CI === 'true';
 const arg = (name: string, def: number): number => {
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     const regSecs = (agent as Child & { registerSecs: number }).registerSecs;
     console.log(`bench/scheduler: ${NODES} simulated nodes (4 cpu, 32Gi, 110 pods each) registered in ${regSecs.toFixed(1)} s; ${PODS} pods (100m cpu, 500Mi each)`);
     const client = server.client;
-    await client.resource('v1', 'Namespace').create({ metadata: { name: NS } });
+    await createNamespace(client, NS);
     const pods = client.resource<Pod>('v1', 'Pod').namespace(NS);
 
     // Watch from before the first create (an informer: it re-watches if the server ends the stream):

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { RestClient } from '../src/client/rest.ts';
+import { isNotFound } from '../src/client/status.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PILOT = path.join(ROOT, 'bin/pilot');
@@ -150,3 +151,24 @@ export function histogramQuantiles(metricsText: string, name: string, qs: number
   });
   return { count: total, quantiles };
 }
+
+/**
+ * Creates a namespace and waits for its `default` ServiceAccount (made by the
+ * serviceaccount controller): until then ServiceAccount admission refuses pods.
+ */
+export async function createNamespace(client: RestClient, name: string, timeoutMs = 60_000): Promise<void> {
+  await client.resource('v1', 'Namespace').create({ metadata: { name } });
+  const sa = client.resource('v1', 'ServiceAccount').namespace(name);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await sa.get('default');
+      return;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      if (Date.now() > deadline) throw new Error(`no ServiceAccount default in namespace ${name} after ${timeoutMs / 1000} s: is the serviceaccount controller running?`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+

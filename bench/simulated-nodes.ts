@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ResourceInformer } from '../src/client/index.ts';
-import { fmtMemory, forEachConcurrently, memoryOf, quantile, startAgentProcess, startServerProcess, type BenchServer, type Child } from './sim-cluster.ts';
+import { createNamespace, fmtMemory, forEachConcurrently, memoryOf, quantile, startAgentProcess, startServerProcess, type BenchServer, type Child } from './sim-cluster.ts';
 
 const small = process.env.CI === 'true';
 const arg = (name: string, def: number): number => {
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     agent = started;
     console.log(`bench/simulated-nodes: ${NODES} nodes registered (with Leases) in ${started.registerSecs.toFixed(1)} s; agent ${fmtMemory(memoryOf(agent.proc.pid))}`);
     const client = server.client;
-    await client.resource('v1', 'Namespace').create({ metadata: { name: NS } });
+    await createNamespace(client, NS);
     const pods = client.resource<Pod>('v1', 'Pod').namespace(NS);
 
     // An informer (it re-watches if the server ends the stream) counting pods seen Running.

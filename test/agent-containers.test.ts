@@ -116,7 +116,7 @@ test('pods run as real containers with IPs from the pod CIDR, reach each other, 
       initContainers: [{ name: 'init', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo init done'] }],
     }),
     podManifest('crash', { containers: [{ name: 'c', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo dying; exit 3'] }] }),
-    podManifest('fail', { restartPolicy: 'Never', containers: [{ name: 'c', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'exit 1'] }] }),
+    podManifest('fail', { restartPolicy: 'Never', containers: [{ name: 'c', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo "it broke" > /dev/termination-log; exit 1'] }] }),
     // Healthy for 3 s, then its liveness probe (exec in the container) fails and the agent restarts it.
     podManifest('unhealthy', {
       terminationGracePeriodSeconds: 1,
@@ -183,6 +183,7 @@ test('pods run as real containers with IPs from the pod CIDR, reach each other, 
   const fail = await waitFor('fail Failed', async () => { const p = await pod('fail'); return p.status?.phase === 'Failed' ? p : undefined; });
   assert.equal(fail.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 1);
   assert.equal(fail.status?.containerStatuses?.[0]?.state?.terminated?.reason, 'Error');
+  assert.equal(fail.status?.containerStatuses?.[0]?.state?.terminated?.message, 'it broke\n', 'termination message from terminationMessagePath');
 
   const hog = await waitFor('hog Failed', async () => { const p = await pod('hog'); return p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded' ? p : undefined; });
   assert.equal(hog.status?.phase, 'Failed');

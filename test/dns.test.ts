@@ -11,9 +11,11 @@ import { Resolver } from 'node:dns/promises';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Service } from 'kubernetes-types/core/v1.js';
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { Pilot } from './helpers/pilot.ts';
+import { spawn } from 'node:child_process';
+import { Pilot, PILOT_BIN } from './helpers/pilot.ts';
+import { FakeKubelet } from './helpers/fake-kubelet.ts';
 import { loadKubeconfig, RestClient } from '../src/client/index.ts';
 import { startClusterDns, type ClusterDns } from '../src/dns/cluster-dns.ts';
 import { FakeUpstream } from '../src/dns/fake-upstream.ts';
@@ -25,6 +27,9 @@ let dns: ClusterDns;
 let upstream: FakeUpstream;
 let resolver: Resolver;
 let tmp: string;
+let resolvConf: string;
+let kubelet: FakeKubelet | undefined;
+const notReady = new Set<string>();
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
   const start = Date.now();
@@ -52,9 +57,10 @@ before(async () => {
       'db.example.com': [{ name: 'db.example.com', type: TYPE.A, class: CLASS_IN, ttl: 300, data: { address: '192.0.2.7' } }],
     },
   }).start();
-  const resolvConf = path.join(tmp, 'resolv.conf');
+  resolvConf = path.join(tmp, 'resolv.conf');
   fs.writeFileSync(resolvConf, `nameserver ${upstream.address}\n`);
-  pilot = await new Pilot({ extraArgs: ['--disable-scheduler'] }).start();
+  // The fake node sends no heartbeats: without nodelifecycle off, its pods would be marked not ready.
+  pilot = await new Pilot({ extraArgs: ['--disable-scheduler', '--controllers', '*,-nodelifecycle'] }).start();
   client = new RestClient(loadKubeconfig(pilot.kubeconfig));
   dns = await startClusterDns({ client, listen: '127.0.0.1:0', upstreamResolvConf: resolvConf });
   resolver = new Resolver({ timeout: 2000, tries: 2 });
@@ -62,6 +68,7 @@ before(async () => {
 });
 
 after(async () => {
+  await kubelet?.stop();
   await dns?.stop();
   client?.close();
   await pilot?.stop();
@@ -152,4 +159,71 @@ test('a deleted Service stops resolving (NXDOMAIN) within moments', async () => 
   }, 15_000);
   const secs = (Date.now() - t0) / 1000;
   process.stdout.write(`# deleted Service gave NXDOMAIN after ${secs.toFixed(2)} s\n`);
+});
+
+test('`pilot dns` runs the same server standalone', async () => {
+  const proc = spawn(PILOT_BIN, ['dns', '--kubeconfig', pilot.kubeconfig, '--listen', '127.0.0.1:0', '--upstream-resolv-conf', resolvConf, '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  try {
+    let out = '';
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`pilot dns did not start in 30 s:\n${out}\n${err}`)), 30_000);
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      });
+      proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`pilot dns exited with ${code}:\n${out}\n${err}`)); });
+    });
+    assert.match(out, new RegExp(`forwarding other names to ${upstream.address.replaceAll('.', '\\.')}`));
+    const r = new Resolver({ timeout: 2000, tries: 2 });
+    r.setServers([`127.0.0.1:${port}`]);
+    const web = await services().get('web') as Service;
+    assert.deepEqual(await r.resolve4('web.default.svc.cluster.local'), [web.spec!.clusterIP]);
+    assert.deepEqual(await r.resolve4('example.com'), ['93.184.216.34']);
+  } finally {
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    assert.equal(await exited, 0, 'stops cleanly on SIGTERM');
+    clearTimeout(t);
+  }
+});
+
+test('StatefulSet-style pods behind a headless Service, through the EndpointSlice controller: names follow readiness', async () => {
+  await client.resource('v1', 'Node').create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'fake-node' } });
+  kubelet = await new FakeKubelet(client, { selector: 'app=peers', ready: (p) => !notReady.has(p.metadata?.name ?? '') }).start();
+  await services().create({
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'peers' },
+    spec: { clusterIP: 'None', selector: { app: 'peers' }, ports: [{ name: 'gossip', port: 7000 }] },
+  } as Service);
+  const pods = client.resource<Pod>('v1', 'Pod').namespace('default');
+  for (const name of ['peer-0', 'peer-1']) {
+    await pods.create({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'peers' } },
+      spec: { hostname: name, subdomain: 'peers', containers: [{ name: 'c', image: 'registry.local/peer:1', ports: [{ name: 'gossip', containerPort: 7000 }] }] },
+    } as Pod);
+  }
+  const ipOf = async (name: string): Promise<string | undefined> => (await pods.get(name)).status?.podIP;
+  const [ip0, ip1] = await until('pod IPs', async () => { const ips = await Promise.all([ipOf('peer-0'), ipOf('peer-1')]); return ips.every(Boolean) && ips as string[]; });
+  assert.deepEqual(await until('both peers in DNS', async () => {
+    const r = (await resolver.resolve4('peers.default.svc.cluster.local')).sort();
+    return r.length === 2 && r;
+  }), [ip0, ip1].sort());
+  assert.deepEqual(await resolver.resolve4('peer-1.peers.default.svc.cluster.local'), [ip1]);
+  assert.deepEqual((await resolver.resolveSrv('_gossip._tcp.peers.default.svc.cluster.local')).map((r) => [r.name, r.port]).sort(), [
+    ['peer-0.peers.default.svc.cluster.local', 7000], ['peer-1.peers.default.svc.cluster.local', 7000],
+  ]);
+  assert.deepEqual(await resolver.reverse(ip0), ['peer-0.peers.default.svc.cluster.local']);
+
+  // peer-1 turns unready: it leaves the Service's answers and its own name stops resolving.
+  notReady.add('peer-1');
+  kubelet.poke();
+  assert.deepEqual(await until('only peer-0 in DNS', async () => {
+    const r = await resolver.resolve4('peers.default.svc.cluster.local');
+    return r.length === 1 && r;
+  }), [ip0]);
+  await assert.rejects(resolver.resolve4('peer-1.peers.default.svc.cluster.local'), { code: 'ENOTFOUND' });
 });

@@ -20,6 +20,8 @@ before(async () => {
   ts = await startTestServer();
   // No automatic retries of 429s: the tests look at them.
   client = ts.newClient({ maxRetries: 0 });
+  // No serviceaccount controller here: pods need their account to exist (ServiceAccount admission), as upstream.
+  await client.resource('v1', 'ServiceAccount').namespace('default').create({ metadata: { name: 'default' } });
 });
 after(async () => { await ts.close(); });
 

@@ -71,6 +71,8 @@ class Cluster {
 
   async namespace(name: string): Promise<void> {
     await this.client.resource('v1', 'Namespace').create({ metadata: { name } });
+    // No serviceaccount controller here: pods need their account to exist (ServiceAccount admission), as upstream.
+    await this.client.resource('v1', 'ServiceAccount').namespace(name).create({ metadata: { name: 'default' } });
   }
 
   cm(ns: string, name: string, owners: OwnerReference[] = [], finalizers?: string[]): Promise<Obj> {

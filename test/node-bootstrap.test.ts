@@ -10,11 +10,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { Pilot, PILOT_BIN, KUBECTL, run } from './helpers/pilot.ts';
-import { bootstrapNodeCredentials, caCertHash } from '../src/agent/bootstrap/index.ts';
+import { bootstrapNodeCredentials, caCertHash, requestServingCertificate } from '../src/agent/bootstrap/index.ts';
 import { ApiError } from '../src/base/errors.ts';
 import { FakeClock } from '../src/base/clock.ts';
 
@@ -105,6 +107,12 @@ test('pilot token create: a bootstrap token Secret and a join command with the C
   const ui = JSON.parse(who.stdout).status.userInfo;
   assert.equal(ui.username, `system:bootstrap:${m[1]}`);
   assert.deepEqual(ui.groups, ['system:bootstrappers', 'system:bootstrappers:pilot:default-node-token', 'system:authenticated']);
+  // It may ask for certificates, and nothing more.
+  const bootstrapKubeconfig = path.join(tmp, 'bootstrap.kubeconfig');
+  assert.equal((await kubectlWith(bootstrapKubeconfig, ['auth', 'can-i', 'create', 'certificatesigningrequests'])).stdout.trim(), 'yes');
+  const secrets = await kubectlWith(bootstrapKubeconfig, ['get', 'secrets', '-n', 'kube-system']);
+  assert.notEqual(secrets.code, 0);
+  assert.match(secrets.stderr, /User "system:bootstrap:[a-z0-9]{6}" cannot list resource "secrets"/);
 });
 
 test('a node joins with the token: its CSR is auto-approved and issued; the credentials are system:node:n1; rotation renews them', async () => {
@@ -156,6 +164,33 @@ test('a node joins with the token: its CSR is auto-approved and issued; the cred
   const again = await bootstrapNodeCredentials({ server: pilot.url, token: 'aaaaaa.bbbbbbbbbbbbbbbb', caCertHash: joinHash, nodeName: 'n1', dir });
   assert.equal(again.certPem, renewed.certPem);
   assert.equal(((await pilot.json(['get', 'csr'])).items as unknown[]).length, count);
+});
+
+test('a node\'s serving certificate (kubelet-serving) waits for an administrator, then serves TLS that the cluster CA verifies', async () => {
+  const node = await bootstrapNodeCredentials({ server: pilot.url, token: joinToken, caCertHash: joinHash, nodeName: 'n1', dir: path.join(tmp, 'n1') });
+  const pending = requestServingCertificate(node, { nodeName: 'n1', dnsNames: ['n1.example'], ips: ['127.0.0.1'], timeoutMs: 45_000 });
+  const name = await poll('the serving CSR', async () => ((await pilot.json(['get', 'csr'])).items as any[])
+    .find((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving' && c.spec.username === 'system:node:n1')?.metadata.name as string | undefined);
+  // Not auto-approved (as upstream): the SANs are the node's own claim.
+  assert.equal((await pilot.json(['get', 'csr', name])).status.conditions, undefined);
+  await pilot.k(['certificate', 'approve', name]);
+  const serving = await pending;
+  const cert = new crypto.X509Certificate(serving.certPem);
+  assert.equal(cert.subjectAltName, 'DNS:n1.example, IP Address:127.0.0.1');
+  const server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (_q, r) => r.end('kubelet'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const body = await new Promise<string>((resolve, reject) => {
+      https.get({ host: '127.0.0.1', port, ca: caPem(), servername: 'n1.example', path: '/' }, (res) => {
+        let b = ''; res.on('data', (d: Buffer) => { b += d.toString(); }); res.on('end', () => resolve(b));
+      }).on('error', reject);
+    });
+    assert.equal(body, 'kubelet');
+  } finally {
+    server.close();
+    server.closeAllConnections();
+  }
 });
 
 test('rotation: a short-lived certificate is renewed at 80% of its lifetime with the node\'s own certificate', async () => {

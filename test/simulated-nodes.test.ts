@@ -102,6 +102,8 @@ test('node Leases exist in kube-node-lease and are renewed', async () => {
 });
 
 test('a pod bound to a simulated node runs: Ready, with an IP; kubectl delete completes', async () => {
+  // ServiceAccount admission refuses pods until the serviceaccount controller made `default`.
+  await until('the default ServiceAccount', async () => ((await pilot.kubectl(['get', 'serviceaccount', 'default'])).code === 0 ? true : undefined));
   await pilot.k(['apply', '-f', '-'], { input: JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' },
     spec: { nodeName: 'sim-node-0', terminationGracePeriodSeconds: 30, containers: [{ name: 'app', image: 'nginx:1.25' }] },
@@ -111,6 +113,11 @@ test('a pod bound to a simulated node runs: Ready, with an IP; kubectl delete co
   assert.equal(pod.status.phase, 'Running');
   assert.match(pod.status.podIP, /^10\.\d+\.\d+\.\d+$/);
   assert.equal(pod.status.hostIP, '10.200.0.1');
+  // From the node's pod CIDR when node IPAM gave it one (a /24), else from the simulator's fake range.
+  const cidr = (await pilot.json(['get', 'node', 'sim-node-0'])).spec.podCIDR as string | undefined;
+  console.log(`pod IP ${pod.status.podIP}, node pod CIDR ${cidr ?? '(none)'}`);
+  if (cidr) assert.ok(pod.status.podIP.startsWith(cidr.replace(/0\/24$/, '')), `${pod.status.podIP} not in ${cidr}`);
+  else assert.match(pod.status.podIP, /^10\.128\.0\.\d+$/);
   assert.equal(pod.status.containerStatuses[0].ready, true);
   assert.ok(pod.status.containerStatuses[0].state.running.startedAt);
   const row = await pilot.k(['get', 'pod', 'web', '-o', 'wide']);

@@ -33,6 +33,8 @@ const failing = new Set<string>();
 before(async () => {
   pilot = await new Pilot({ extraArgs: ['--controllers', 'daemonset,garbage-collector', '--leader-elect=false'] }).start();
   client = new RestClient(loadKubeconfig(pilot.kubeconfig));
+  // No serviceaccount controller here: pods need their account to exist (ServiceAccount admission), as upstream.
+  await client.resource('v1', 'ServiceAccount').namespace('default').create({ metadata: { name: 'default' } });
   dss = client.resource<DaemonSet>('apps/v1', 'DaemonSet').namespace('default');
   pods = client.resource<Pod>('v1', 'Pod').namespace('default');
   nodes = client.resource<Node>('v1', 'Node');

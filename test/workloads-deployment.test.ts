@@ -32,6 +32,8 @@ const stalled = new Set<string>();
 
 before(async () => {
   ts = await startTestServer({ controllers: [] });
+  // No serviceaccount controller here: pods need their account to exist (ServiceAccount admission), as upstream.
+  await ts.client.resource('v1', 'ServiceAccount').namespace('default').create({ metadata: { name: 'default' } });
   deployments = ts.client.resource<Deployment>('apps/v1', 'Deployment').namespace('default');
   rss = ts.client.resource<ReplicaSet>('apps/v1', 'ReplicaSet').namespace('default');
   pods = ts.client.resource<Pod>('v1', 'Pod').namespace('default');

@@ -20,6 +20,8 @@ let pods: ResourceClient<Pod>;
 
 before(async () => {
   ts = await startTestServer({ controllers: [] });
+  // No serviceaccount controller here: pods need their account to exist (ServiceAccount admission), as upstream.
+  await ts.client.resource('v1', 'ServiceAccount').namespace('default').create({ metadata: { name: 'default' } });
   rss = ts.client.resource<ReplicaSet>('apps/v1', 'ReplicaSet').namespace('default');
   pods = ts.client.resource<Pod>('v1', 'Pod').namespace('default');
   controllers = runControllers(ts.client, [replicaSetController()]);

@@ -208,3 +208,23 @@ test('termination message: from the file mounted at terminationMessagePath, or t
   assert.equal(terminationMessage(ann, 0, log), '', 'only on failure');
   assert.equal(terminationMessage({}, 1, log), '', 'only with FallbackToLogsOnError');
 });
+
+test('lifecycle hooks: postStart runs after start (a failure kills the container); preStop runs before the stop', async () => {
+  const s = setup();
+  const p = pod({
+    terminationGracePeriodSeconds: 9,
+    containers: [{ name: 'app', image: IMAGE, lifecycle: { postStart: { exec: { command: ['warm', 'up'] } }, preStop: { exec: { command: ['drain'] } } } }],
+  });
+  await s.sync.sync(p);
+  assert.deepEqual(s.cri.calls.slice(-2), ['StartContainer app 0', 'ExecSync app warm up']);
+  s.cri.calls.length = 0;
+  await s.sync.killPod('uid-1', 9, p);
+  assert.deepEqual(s.cri.calls.slice(0, 2), ['ExecSync app drain', 'StopContainer app 9']);
+
+  const s2 = setup();
+  s2.cri.execResults.set('warm up', 1);
+  const r = await s2.sync.sync(pod({ containers: [{ name: 'app', image: IMAGE, lifecycle: { postStart: { exec: { command: ['warm', 'up'] } } } }] }));
+  assert.equal(r.waiting.get('app')?.reason, 'PostStartHookError');
+  assert.equal(s2.cri.named('app')[0].state, 'CONTAINER_EXITED', 'killed after the failed hook');
+  assert.ok(s2.events.some((e) => e.startsWith('Warning FailedPostStartHook PostStartHook failed')));
+});

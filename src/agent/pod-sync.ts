@@ -15,6 +15,7 @@ import { isCriNotFound, type CriRuntime } from './cri/client.ts';
 import type { Container as CriContainer, PodSandbox, PodSandboxConfig } from './cri/types.ts';
 import { EnvConfigError, resolveEnv, type EnvLookups } from './env.ts';
 import { pullAuths, pullPolicy } from './image-pull.ts';
+import { runHook } from './lifecycle.ts';
 import { recordsByName, type ContainerRecord, type RuntimePod } from './pod-status.ts';
 import type { RestartBackoff } from './restart-backoff.ts';
 import {
@@ -26,6 +27,8 @@ import {
 const KEEP_EXITED_PER_NAME = 1;
 /** Upstream's floor for a kill's grace period. */
 const MIN_GRACE_SECONDS = 2;
+/** A postStart exec hook that runs longer than this counts as failed. */
+const POST_START_TIMEOUT_SECONDS = 300;
 
 export interface PodSyncDeps {
   cri: CriRuntime;
@@ -236,6 +239,16 @@ export class PodSync {
       return;
     }
     this.d.events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    const postStart = c.lifecycle?.postStart;
+    if (postStart) {
+      const r = await runHook(postStart, { exec: (i, cmd, t) => this.d.cri.execSync(i, cmd, t), containerId: id, container: c, podIP: view.sandbox?.ip }, POST_START_TIMEOUT_SECONDS, this.d.clock);
+      if (!r.ok) {
+        // Upstream kills a container whose postStart hook failed; the restart policy decides what follows.
+        this.d.events.event(pod, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${r.output}`);
+        result.waiting.set(waitKey, { reason: 'PostStartHookError', message: r.output });
+        try { await this.d.cri.stopContainer(id, pod.spec?.terminationGracePeriodSeconds ?? 30); } catch { /* gone */ }
+      }
+    }
   }
 
   /** The image reference to create the container from, pulling as the policy says; undefined (waiting set) when unavailable. */
@@ -313,14 +326,33 @@ export class PodSync {
   async killPod(uid: string, graceSeconds: number, pod?: Pod): Promise<void> {
     const running = (await this.d.cri.listContainers({ labelSelector: { [LABEL_POD_UID]: uid } }))
       .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED');
+    let podIP: string | undefined;
     await Promise.all(running.map(async (c) => {
-      if (pod) this.d.events.event(pod, 'Normal', 'Killing', `Stopping container ${c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name}`);
-      try { await this.d.cri.stopContainer(c.id, graceSeconds); } catch (e) { if (!isCriNotFound(e)) throw e; }
+      const name = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
+      if (pod) this.d.events.event(pod, 'Normal', 'Killing', `Stopping container ${name}`);
+      let grace = graceSeconds;
+      const spec = pod?.spec?.containers.find((x) => x.name === name);
+      const preStop = spec?.lifecycle?.preStop;
+      if (pod && spec && preStop && c.state === 'CONTAINER_RUNNING' && graceSeconds > 0) {
+        // The hook runs within the grace period; what is left of it goes to SIGTERM → SIGKILL.
+        const started = this.d.clock.now();
+        if (preStop.httpGet || preStop.tcpSocket) podIP ??= await this.readyPodIP(uid);
+        const r = await runHook(preStop, { exec: (i, cmd, t) => this.d.cri.execSync(i, cmd, t), containerId: c.id, container: spec, podIP }, graceSeconds, this.d.clock);
+        if (!r.ok) this.d.events.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${r.output}`);
+        grace = Math.max(MIN_GRACE_SECONDS, graceSeconds - Math.floor((this.d.clock.now() - started) / 1000));
+      }
+      try { await this.d.cri.stopContainer(c.id, grace); } catch (e) { if (!isCriNotFound(e)) throw e; }
     }));
     for (const sb of await this.d.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: uid } })) {
       if (sb.state !== 'SANDBOX_READY') continue;
       try { await this.d.cri.stopPodSandbox(sb.id); } catch (e) { if (!isCriNotFound(e)) throw e; }
     }
+  }
+
+  private async readyPodIP(uid: string): Promise<string | undefined> {
+    const sb = (await this.d.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: uid }, state: 'SANDBOX_READY' }))[0];
+    if (!sb) return undefined;
+    try { return (await this.d.cri.podSandboxStatus(sb.id)).network?.ip || undefined; } catch { return undefined; }
   }
 
   /** Removes all of the pod's containers and sandboxes (after killPod), its logs and its pod cgroup. */

@@ -13,6 +13,7 @@ export interface ControllerFlagValues {
   nodeMonitorGracePeriod?: string;
   nodeStartupGracePeriod?: string;
   nodeEvictionRate?: string;
+  clusterSigningDuration?: string;
 }
 
 export function controllerOptionsFrom(o: ControllerFlagValues): ControllerOptions {
@@ -32,6 +33,7 @@ export function controllerOptionsFrom(o: ControllerFlagValues): ControllerOption
   out.nodeMonitorPeriodMs = duration('node-monitor-period', o.nodeMonitorPeriod);
   out.nodeMonitorGracePeriodMs = duration('node-monitor-grace-period', o.nodeMonitorGracePeriod);
   out.nodeStartupGracePeriodMs = duration('node-startup-grace-period', o.nodeStartupGracePeriod);
+  out.clusterSigningDurationMs = duration('cluster-signing-duration', o.clusterSigningDuration);
   if (o.nodeEvictionRate !== undefined) {
     const r = Number(o.nodeEvictionRate);
     if (!Number.isFinite(r) || r < 0) throw new Error(`invalid --node-eviction-rate ${o.nodeEvictionRate}`);

@@ -34,6 +34,8 @@ export interface RestClientOptions {
   /** Requests allowed at once before qps applies. Default 200. */
   burst?: number;
   userAgent?: string;
+  /** Most connections to the server at once (requests beyond wait for one); default unlimited. */
+  maxSockets?: number;
   /** Retries of a request the server answered 429/5xx with Retry-After. Default 3. */
   maxRetries?: number;
   clock?: Clock;
@@ -59,11 +61,11 @@ export class RestClient {
     this.maxRetries = opts.maxRetries ?? 3;
     if (this.baseUrl.protocol === 'http:') {
       this.transport = http;
-      this.agent = new http.Agent({ keepAlive: true });
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
     } else {
       this.transport = https;
       this.agent = new https.Agent({
-        keepAlive: true, ca: config.ca, cert: config.cert, key: config.key,
+        keepAlive: true, maxSockets: opts.maxSockets, ca: config.ca, cert: config.cert, key: config.key,
         rejectUnauthorized: !config.insecureSkipTLSVerify, servername: config.tlsServerName,
       });
     }

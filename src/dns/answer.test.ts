@@ -80,6 +80,8 @@ test('A of a ClusterIP Service is its cluster IP, authoritative, TTL 5, owner as
   const upper = ask(fixture(), 'WEB.Default.SVC.Cluster.Local', TYPE.A).response!;
   assert.deepEqual(rdata(upper.answers), [['WEB.Default.SVC.Cluster.Local', TYPE.A, 5, { address: '10.43.0.20' }]]);
   assert.equal(upper.questions[0].name, 'WEB.Default.SVC.Cluster.Local');
+  const nx = ask(fixture(), 'NOPE.default.svc.Cluster.Local', TYPE.A).response!;
+  assert.deepEqual(nx.authorities.map((r) => [r.name, (r.data as { mname: string }).mname]), [['Cluster.Local', 'ns.dns.Cluster.Local']], 'the SOA keeps the zone\'s spelling');
 });
 
 test('AAAA: dual-stack gives the IPv6 cluster IP; IPv4-only gives NODATA with the SOA', () => {
@@ -120,6 +122,8 @@ test('SRV: named ports of a ClusterIP Service, with the address in the additiona
   assert.deepEqual(udp.answers.map((a) => (a.data as { port: number }).port), [53]);
   assert.equal(ask(fixture(), '_dns._tcp.web.default.svc.cluster.local', TYPE.SRV).response!.rcode, RCODE.NXDOMAIN, 'wrong protocol');
   assert.equal(ask(fixture(), '_nope._tcp.web.default.svc.cluster.local', TYPE.SRV).response!.rcode, RCODE.NXDOMAIN);
+  assert.equal(ask(fixture(), '_*._tcp.web.default.svc.cluster.local', TYPE.SRV).response!.rcode, RCODE.NXDOMAIN, 'wildcards are not served');
+  assert.equal(ask(fixture(), '*.default.svc.cluster.local', TYPE.A).response!.rcode, RCODE.NXDOMAIN, 'wildcards are not served');
   // The Service name itself: one SRV per port (unnamed ones too), weights split.
   const all = ask(fixture(), 'web.default.svc.cluster.local', TYPE.SRV).response!;
   assert.deepEqual(all.answers.map((a) => a.data), [80, 53, 9000].map((port) => ({ priority: 0, weight: 33, port, target: 'web.default.svc.cluster.local' })));
@@ -163,6 +167,7 @@ test('ExternalName is a CNAME; out-of-zone targets are chased upstream, in-zone 
   const srv = ask(ix, 'ext.default.svc.cluster.local', TYPE.SRV).response!;
   assert.equal(srv.rcode, RCODE.NOERROR);
   assert.deepEqual(srv.answers, [], 'no SRV for ExternalName');
+  assert.equal(ask(ix, '_http._tcp.ext.default.svc.cluster.local', TYPE.SRV).response!.rcode, RCODE.NXDOMAIN, 'no ports under ExternalName');
   // A CNAME query on a ClusterIP Service: the name exists, no CNAME.
   assert.deepEqual(ask(ix, 'web.default.svc.cluster.local', TYPE.CNAME).response!.answers, []);
 });
@@ -220,6 +225,9 @@ test('the zone apex: SOA, NS with ns.dns glue, dns-version TXT', () => {
   const v = ask(ix, 'dns-version.cluster.local', TYPE.TXT).response!;
   assert.deepEqual(v.answers.map((a) => [a.ttl, (a.data as { texts: Buffer[] }).texts.map(String)]), [[28800, ['1.1.0']]]);
   assert.equal(ask(ix, 'cluster.local', TYPE.AXFR).response!.rcode, RCODE.REFUSED);
+  const below = ask(ix, 'nope.default.svc.cluster.local', TYPE.SOA).response!;
+  assert.equal(below.rcode, RCODE.NOERROR, 'SOA below the apex: NODATA, as CoreDNS answers');
+  assert.deepEqual(soaOf(below), SOA);
 });
 
 test('other zones are forwarded; a configured domain is honoured', () => {

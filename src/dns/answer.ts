@@ -63,8 +63,9 @@ function relative(name: string, zone: string): string {
   return name === zone ? '' : name.slice(0, name.length - zone.length - 1);
 }
 
+/** Port name and protocol match case-insensitively; '' (not asked) matches anything. Wildcards ('*') are not supported (deprecated in CoreDNS). */
 function matchName(want: string, have: string): boolean {
-  return want === '*' || have === '*' || want === lower(have);
+  return want === '' || want === lower(have);
 }
 
 /** The IP a reverse-lookup name spells, or undefined. */
@@ -159,7 +160,9 @@ class ZoneAnswerer {
         break;
       }
       case TYPE.SOA:
-        if (qname === this.zone) { records = [this.soa()]; exists = true; } else exists = this.lookup(qname) !== null;
+        // Only the apex has an SOA; below it CoreDNS answers NODATA without looking the name up.
+        if (qname === this.zone) records = [this.soa(qnameAsAsked)];
+        exists = true;
         break;
       case TYPE.NS:
         if (qname === this.zone) {
@@ -179,11 +182,11 @@ class ZoneAnswerer {
     if (!exists) {
       // Until the caches have synced, "not found" may be wrong: SERVFAIL makes clients retry.
       res.rcode = this.cfg.synced === false ? RCODE.SERVFAIL : RCODE.NXDOMAIN;
-      res.authorities = [this.soa()];
+      res.authorities = [this.soa(qnameAsAsked)];
       return { response: res };
     }
     if (records.length === 0) {
-      res.authorities = [this.soa()];
+      res.authorities = [this.soa(qnameAsAsked)];
       return { response: res };
     }
     res.answers = records;
@@ -191,12 +194,14 @@ class ZoneAnswerer {
     return { response: res, chase };
   }
 
-  soa(): ResourceRecord {
+  /** The zone's SOA, its names spelled with the case of the zone in the question (as CoreDNS keeps it). */
+  soa(qnameAsAsked: string): ResourceRecord {
+    const zone = qnameAsAsked.slice(qnameAsAsked.length - this.zone.length);
     const ttl = Math.min(this.cfg.ttl, 300);
     return {
-      name: this.zone, type: TYPE.SOA, class: CLASS_IN, ttl,
+      name: zone, type: TYPE.SOA, class: CLASS_IN, ttl,
       data: {
-        mname: `ns.dns.${this.zone}`, rname: `hostmaster.${this.zone}`, serial: this.index.serial(),
+        mname: `ns.dns.${zone}`, rname: `hostmaster.${zone}`, serial: this.index.serial(),
         refresh: 7200, retry: 1800, expire: 86400, minimum: this.cfg.ttl,
       },
     };
@@ -278,8 +283,8 @@ class ZoneAnswerer {
     const first = segs.pop()!;
     if (kind === 'pod') return segs.length === 0 ? this.pod(first, name) : null;
     let endpoint: string | undefined;
-    let port = '*';
-    let proto = '*';
+    let port = '';
+    let proto = '';
     if (segs.length === 1) endpoint = segs[0];
     else if (segs.length === 2) { proto = segs[1].replace(/^_/, ''); port = segs[0].replace(/^_/, ''); }
     else if (segs.length > 2) return null;
@@ -298,7 +303,8 @@ class ZoneAnswerer {
   private serviceTargets(svc: DnsService, endpoint: string | undefined, port: string, proto: string): Lookup {
     const base = `${svc.name}.${svc.namespace}.svc.${this.zone}`;
     if (svc.type === 'ExternalName') {
-      if (endpoint !== undefined || !svc.externalName || canonicalIP(svc.externalName)) return null;
+      // ExternalName has no endpoints, ports or protocols to ask about.
+      if (endpoint !== undefined || port !== '' || proto !== '' || !svc.externalName || canonicalIP(svc.externalName)) return null;
       return [{ host: svc.externalName, isIP: false, port: -1, targetName: base }];
     }
     const out: Target[] = [];

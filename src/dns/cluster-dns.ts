@@ -35,8 +35,12 @@ export interface ClusterDnsOptions {
   upstreamTimeoutMs?: number;
   cache?: CacheOptions;
   logger?: Logger;
-  /** Resolves once the caches have synced (default true: startClusterDns waits). */
-  waitForSync?: boolean;
+  /**
+   * How long startClusterDns waits for the caches to sync before serving anyway
+   * (default 5000 ms, as CoreDNS; 0: do not wait). Until they sync, names not
+   * found get SERVFAIL rather than NXDOMAIN.
+   */
+  syncTimeoutMs?: number;
 }
 
 export interface ClusterDns {
@@ -115,7 +119,13 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
     throw e;
   }
   const syncing = factory.waitForCacheSync(abort.signal).then(() => { synced = true; }, () => undefined);
-  if (o.waitForSync !== false) await syncing;
+  const waitMs = o.syncTimeoutMs ?? 5000;
+  if (waitMs > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([syncing, new Promise<void>((r) => { timer = setTimeout(r, waitMs); })]);
+    clearTimeout(timer);
+    if (!synced) o.logger?.warn({ waitedMs: waitMs }, 'caches not synced with the API yet: serving anyway (SERVFAIL for names not found)');
+  }
 
   let stopped = false;
   return {

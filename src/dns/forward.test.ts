@@ -70,7 +70,7 @@ test('cache: capacity evicts the oldest entry', () => {
 });
 
 test('resolv.conf: nameservers in order, with ports as an extension, our own address left out', () => {
-  const text = '# comment\nsearch corp.example\nnameserver 10.0.0.2\nnameserver 127.0.0.1:5353\nnameserver fd00::53\nnameserver [::1]:5300\nnameserver bogus\noptions ndots:2\nnameserver 127.0.0.1:1053\n';
+  const text = '# comment\nsearch corp.example\nnameserver 10.0.0.2\nnameserver 127.0.0.1:5353\nnameserver fd00:0:0::53\nnameserver [::1]:5300\nnameserver bogus\noptions ndots:2\nnameserver 127.0.0.1:1053\n';
   assert.deepEqual(upstreamsFromResolvConf(text, { host: '127.0.0.1', port: 1053 }), [
     { host: '10.0.0.2', port: 53 }, { host: '127.0.0.1', port: 5353 }, { host: 'fd00::53', port: 53 }, { host: '::1', port: 5300 },
   ]);

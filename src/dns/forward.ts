@@ -10,7 +10,7 @@ import { randomInt } from 'node:crypto';
 import { cacheKey, ResponseCache } from './cache.ts';
 import { parseResolvConf } from './resolv-conf.ts';
 import {
-  CLASS_IN, RCODE, decodeMessage, emptyMessage, encodeMessage, parseIPv4, parseIPv6, type Message, type Question,
+  CLASS_IN, RCODE, canonicalIP, decodeMessage, emptyMessage, encodeMessage, parseIPv4, parseIPv6, type Message, type Question,
 } from './wire.ts';
 
 export interface Upstream { host: string; port: number }
@@ -33,7 +33,9 @@ export function upstreamsFromResolvConf(text: string, exclude?: Upstream): Upstr
     else if (v4port && parseIPv4(v4port[1])) u = { host: v4port[1], port: Number(v4port[2]) };
     else if (parseIPv4(ns) || parseIPv6(ns.split('%')[0])) u = { host: ns, port: 53 };
     if (!u || u.port < 1 || u.port > 65535) continue;
-    if (exclude && u.host === exclude.host && u.port === exclude.port) continue;
+    // Replies are matched on their source address, which the kernel reports in canonical form.
+    u.host = canonicalIP(u.host) ?? u.host;
+    if (exclude && u.host === (canonicalIP(exclude.host) ?? exclude.host) && u.port === exclude.port) continue;
     out.push(u);
   }
   return out;

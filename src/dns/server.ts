@@ -103,7 +103,11 @@ export function createDnsHandler(o: DnsHandlerOptions): DnsHandler {
         return out;
       } catch (e) {
         o.onError?.(e);
-        return encodeMessage({ ...replyTo(query), rcode: RCODE.SERVFAIL & 0xf, edns: res.edns });
+        try {
+          return encodeMessage({ ...replyTo(query), rcode: RCODE.SERVFAIL, edns: res.edns });
+        } catch {
+          return undefined;
+        }
       }
     },
   };
@@ -132,7 +136,7 @@ async function listenOnce(host: string, port: number, handler: DnsHandler): Prom
   udp.on('message', (msg, rinfo) => {
     void handler.handle(msg, 'udp').then((out) => {
       if (out) udp.send(out, rinfo.port, rinfo.address, () => undefined);
-    });
+    }, () => undefined);
   });
   await new Promise<void>((resolve, reject) => {
     udp.once('error', reject);
@@ -160,7 +164,7 @@ async function listenOnce(host: string, port: number, handler: DnsHandler): Prom
           const prefix = Buffer.alloc(2);
           prefix.writeUInt16BE(out.length);
           sock.write(Buffer.concat([prefix, out]));
-        });
+        }, () => undefined);
       }
     });
   });

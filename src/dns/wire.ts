@@ -95,6 +95,12 @@ export function emptyMessage(id = 0): Message {
 
 /** Text form of one label: '.', '\\' escaped, bytes outside printable ASCII as \DDD (RFC 4343). */
 function labelText(buf: Buffer, start: number, len: number): string {
+  let plain = true;
+  for (let i = start; i < start + len; i++) {
+    const c = buf[i];
+    if (c <= 0x20 || c >= 0x7f || c === 0x2e || c === 0x5c) { plain = false; break; }
+  }
+  if (plain) return buf.toString('latin1', start, start + len);
   let s = '';
   for (let i = start; i < start + len; i++) {
     const c = buf[i];
@@ -104,6 +110,9 @@ function labelText(buf: Buffer, start: number, len: number): string {
   }
   return s;
 }
+
+/** Names made only of printable ASCII without backslashes: their text is their canonical (escaped) form. */
+const PLAIN_NAME = /^[\x21-\x5b\x5d-\x7e]*$/;
 
 /** Splits a text name into wire labels (each a Buffer), honouring \. and \DDD escapes. */
 export function nameLabels(name: string): Buffer[] {
@@ -381,10 +390,7 @@ export function canonicalIP(s: string): string | undefined {
 class Writer {
   buf = Buffer.alloc(512);
   pos = 0;
-  /**
-   * Name suffix → offset of its first occurrence (only offsets < 0x4000 are pointable). Case-sensitive,
-   * so every name keeps the spelling it was given (clients using 0x20 case randomisation check it).
-   */
+  /** Name suffix → offset of its first occurrence (only offsets < 0x4000 are pointable). */
   private readonly names = new Map<string, number>();
 
   private grow(n: number): void {
@@ -401,9 +407,35 @@ class Writer {
   bytes(b: Buffer): void { this.grow(b.length); b.copy(this.buf, this.pos); this.pos += b.length; }
 
   name(name: string, compress = true): void {
+    const text = name.endsWith('.') && !name.endsWith('\\.') ? name.slice(0, -1) : name;
+    if (text === '') { this.u8(0); return; }
+    // Compression keys are the canonical text of each suffix (exact case, so every name keeps its spelling).
+    if (PLAIN_NAME.test(text)) {
+      if (text.length > 253) throw new DnsFormatError(`name longer than 255 octets: ${name}`);
+      let start = 0;
+      while (start < text.length) {
+        const key = start === 0 ? text : text.slice(start);
+        const at = compress ? this.names.get(key) : undefined;
+        if (at !== undefined) { this.u16(0xc000 | at); return; }
+        if (compress && this.pos < 0x4000) this.names.set(key, this.pos);
+        let end = text.indexOf('.', start);
+        if (end < 0) end = text.length;
+        const len = end - start;
+        if (len === 0 || len > 63) throw new DnsFormatError(`empty label or label longer than 63 octets in ${name}`);
+        this.u8(len);
+        this.grow(len);
+        this.buf.write(text.slice(start, end), this.pos, 'latin1');
+        this.pos += len;
+        start = end + 1;
+        if (start === text.length) throw new DnsFormatError(`empty label in name ${name}`);
+      }
+      this.u8(0);
+      return;
+    }
     const labels = nameLabels(name);
+    const texts = labels.map((l) => labelText(l, 0, l.length));
     for (let i = 0; i < labels.length; i++) {
-      const key = labels.slice(i).map((l) => l.toString('latin1')).join('\x00');
+      const key = texts.slice(i).join('.');
       const at = compress ? this.names.get(key) : undefined;
       if (at !== undefined) { this.u16(0xc000 | at); return; }
       if (compress && this.pos < 0x4000) this.names.set(key, this.pos);

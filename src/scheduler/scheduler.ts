@@ -40,6 +40,11 @@ export interface SchedulerOptions {
   maxInFlightBindings?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Keep-alive connections to open once caches are synced (default 0). A busy API
+   * server is slow to accept new connections, so bindings should find them open.
+   */
+  warmConnections?: number;
 }
 
 export const NO_NODES_MESSAGE = 'no nodes available to schedule pods';
@@ -65,7 +70,7 @@ export class Scheduler {
   /** Counters for tests and the benchmark. */
   readonly stats = { attempts: 0, scheduled: 0, unschedulable: 0, bindErrors: 0, bindConflicts: 0, preemptions: 0 };
 
-  constructor(private readonly ctx: SchedulerContext, opts: SchedulerOptions = {}) {
+  constructor(private readonly ctx: SchedulerContext, private readonly opts: SchedulerOptions = {}) {
     this.profile = opts.profile ?? defaultProfile();
     this.framework = new Framework(this.profile, opts.random);
     this.queue = new SchedulingQueue({
@@ -167,6 +172,7 @@ export class Scheduler {
       return; // aborted before sync
     }
     logger.info({ profile: this.profile.schedulerName, nodes: this.cache.nodeCount() }, 'scheduler caches synced; scheduling');
+    await this.warmUp(this.opts.warmConnections ?? 0);
     let n = 0;
     while (!signal.aborted) {
       const q = await this.queue.pop(signal);
@@ -183,6 +189,11 @@ export class Scheduler {
     }
     signal.removeEventListener('abort', onAbort);
     await Promise.allSettled([...this.inFlightBindings]);
+  }
+
+  private async warmUp(n: number): Promise<void> {
+    const ns = this.ctx.client.resource('v1', 'Namespace');
+    await Promise.all(Array.from({ length: n }, () => ns.get('default', { signal: this.ctx.signal }).catch(() => undefined)));
   }
 
   /** One pod: a synchronous cycle, then background I/O (binding, or status + event + preemption). */

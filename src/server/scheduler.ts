@@ -11,6 +11,9 @@ import { runScheduler } from '../scheduler/scheduler.ts';
 import { issueClientCert, type Pki } from './pki.ts';
 import { versionInfo } from './version.ts';
 
+/** Connections of the scheduler's client: watches (6) and the Lease take some, bindings the rest. */
+const SOCKETS = 40;
+
 export const SCHEDULER_LEASE = { namespace: 'kube-system', name: 'kube-scheduler' };
 
 export interface InProcessSchedulerOptions {
@@ -30,10 +33,13 @@ export async function startInProcessScheduler(o: InProcessSchedulerOptions): Pro
     // No client-side rate limit: bindings are the scheduler's throughput, and
     // the loop already bounds the requests in flight.
     qps: 0,
+    // Bindings reuse a few warm connections (opened at start, see warmConnections):
+    // new ones are slow to get accepted by a server busy with other clients.
+    maxSockets: SOCKETS,
   });
   const runner = startControllerManager({
     client, leaderElect: o.leaderElect, identity: o.identity, lease: SCHEDULER_LEASE,
-    controllers: [{ name: 'scheduler', run: (ctx) => runScheduler(ctx) }],
+    controllers: [{ name: 'scheduler', run: (ctx) => runScheduler(ctx, { warmConnections: SOCKETS - 8 }) }],
     logger: pino({ level: o.logLevel, base: { component: 'scheduler' } }, pino.destination(2)),
     ...o.timings,
   });

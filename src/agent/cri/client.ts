@@ -39,7 +39,7 @@ export function isCriNotFound(e: unknown): boolean {
 export type CriRuntime = Pick<CriClient,
   'listPodSandbox' | 'podSandboxStatus' | 'runPodSandbox' | 'stopPodSandbox' | 'removePodSandbox' |
   'listContainers' | 'containerStatus' | 'createContainer' | 'startContainer' | 'stopContainer' | 'removeContainer' |
-  'imageStatus' | 'pullImage'>;
+  'imageStatus' | 'pullImage' | 'execSync'>;
 
 export class CriClient {
   private readonly runtime: Stub;

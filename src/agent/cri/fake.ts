@@ -123,6 +123,16 @@ export class FakeCri implements CriRuntime {
     this.containers.delete(id);
   }
 
+  /** Exec results by command (joined with spaces); default exit 0. */
+  readonly execResults = new Map<string, number>();
+
+  async execSync(containerId: string, cmd: string[]): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+    const c = this.containers.get(containerId);
+    if (!c) throw notFound(`container ${containerId}`);
+    this.calls.push(`ExecSync ${c.metadata.name} ${cmd.join(' ')}`);
+    return { stdout: Buffer.alloc(0), stderr: Buffer.from(this.execResults.get(cmd.join(' ')) ? 'hook error' : ''), exitCode: this.execResults.get(cmd.join(' ')) ?? 0 };
+  }
+
   async imageStatus(image: ImageSpec): Promise<Image | undefined> {
     const id = this.images.get(image.image);
     return id ? { id, repoTags: [image.image], repoDigests: [], size: 1, pinned: false } : undefined;

@@ -12,12 +12,12 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import pino, { type Logger } from 'pino';
 import { realClock, type Clock } from '../../base/clock.ts';
-import { isAlreadyExists, isConflict, isNotFound, type ResourceClient, type RestClient } from '../../client/index.ts';
+import { isAlreadyExists, isConflict, isNotFound, ResourceInformer, type RestClient } from '../../client/index.ts';
 import { Heartbeats } from './heartbeat.ts';
 import { InflightLimit } from './inflight.ts';
 import { PodAddressPool } from './ipam.ts';
 import { buildLease, buildNode, healthyConditions, microTime, NODE_LEASE_NAMESPACE, nodeLabels, nodeStatus, simNodeIdentity, type SimNodeIdentity } from './node.ts';
-import { SIMULATED_DEFAULTS, type SimulatedNodesConfig } from './options.ts';
+import { SIMULATED_DEFAULTS, SIMULATED_NODE_LABEL, type SimulatedNodesConfig } from './options.ts';
 import { PodSimulator, type SimNodeState } from './pods.ts';
 
 export interface StartSimulatedNodesOptions extends Partial<Omit<SimulatedNodesConfig, 'count'>> {
@@ -188,6 +188,18 @@ export async function startSimulatedNodes(opts: StartSimulatedNodesOptions): Pro
     throw new Error(`${failures.length} of ${cfg.count} simulated nodes failed to register: ${first}`);
   }
 
+  // Node IPAM may give a node its spec.podCIDR after registration: follow our nodes
+  // (slim copies) so pods get addresses from it as soon as it is there.
+  const nodeInformer = new ResourceInformer<Node>(nodesApi, {
+    labelSelector: `${SIMULATED_NODE_LABEL}=true`, freeze: false, clock, name: 'simulated-nodes', pageSize: 1000,
+    transform: (n) => ({ metadata: { name: n.metadata?.name, uid: n.metadata?.uid, resourceVersion: n.metadata?.resourceVersion }, spec: { podCIDR: n.spec?.podCIDR } }),
+  });
+  const nodeAbort = new AbortController();
+  const follow = (n: Node): void => { const rec = records.get(n.metadata?.name ?? ''); if (rec) noteNode(rec, n); };
+  nodeInformer.on({ add: follow, update: (_old, n) => follow(n) });
+  nodeInformer.start(nodeAbort.signal);
+  await nodeInformer.waitForSync(nodeAbort.signal);
+
   const pods = new PodSimulator({
     client, nodes: records, limit: podLimit, clock, logger, workers: cfg.maxInflight,
     podStartDelayMs: cfg.podStartDelayMs, podFailRatio: cfg.podFailRatio,
@@ -213,7 +225,7 @@ export async function startSimulatedNodes(opts: StartSimulatedNodesOptions): Pro
         // Requests not yet sent are dropped; those on the wire finish.
         limit.close();
         podLimit.close();
-        stopping = Promise.all([heartbeats.stop(), pods.stop()]).then(() => undefined);
+        stopping = Promise.all([heartbeats.stop(), pods.stop(), nodeInformer.stop()]).then(() => undefined);
       }
       return stopping;
     },

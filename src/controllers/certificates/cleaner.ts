@@ -70,8 +70,9 @@ export function csrCleanerController(): Controller {
       while (!ctx.signal.aborted) {
         await c.sweep();
         await new Promise<void>((resolve) => {
-          const t = ctx.clock.setTimeout(resolve, POLLING_INTERVAL_MS);
-          ctx.signal.addEventListener('abort', () => { t.dispose(); resolve(); }, { once: true });
+          const onAbort = (): void => { t.dispose(); resolve(); };
+          const t = ctx.clock.setTimeout(() => { ctx.signal.removeEventListener('abort', onAbort); resolve(); }, POLLING_INTERVAL_MS);
+          ctx.signal.addEventListener('abort', onAbort, { once: true });
         });
       }
     },
