@@ -1,9 +1,10 @@
 // Cluster DNS against a real `pilot server`: Services, a headless Service
-// with an EndpointSlice made through the API, and an ExternalName Service,
-// answered by the in-process DNS server on 127.0.0.1 and queried with
-// node:dns's Resolver (c-ares, as a pod's resolver would ask). Other names
-// are forwarded to a fake upstream on 127.0.0.1, named in a resolv.conf.
-// Nothing leaves loopback.
+// with an EndpointSlice made through the API, an ExternalName Service, and
+// pods made ready by the fake kubelet whose EndpointSlice the controller
+// writes — answered by the in-process DNS server on 127.0.0.1 (and once by
+// `pilot dns` as a process) and queried with node:dns's Resolver (c-ares, as
+// a pod's resolver would ask). Other names are forwarded to a fake upstream
+// on 127.0.0.1, named in a resolv.conf. Nothing leaves loopback.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -9,7 +9,7 @@ import { parseQuantityStrict } from '../api/validation/quantity.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { RestClient } from '../client/rest.ts';
 import { parseKeyValues, parseTaints, SIMULATED_DEFAULTS, startSimulatedNodes, validateConfig } from '../agent/simulated/index.ts';
-import { defaultDataDir } from '../server/server.ts';
+import { defaultDataDir } from '../server/defaults.ts';
 import { parseDuration } from './flags.ts';
 
 const D = SIMULATED_DEFAULTS;

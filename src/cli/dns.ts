@@ -7,7 +7,7 @@ import pino from 'pino';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { RestClient } from '../client/rest.ts';
 import { DNS_DEFAULTS, startClusterDns } from '../dns/cluster-dns.ts';
-import { defaultDataDir } from '../server/server.ts';
+import { defaultDataDir } from '../server/defaults.ts';
 
 export function dnsCommand(): Command {
   return new Command('dns')

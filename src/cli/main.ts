@@ -1,7 +1,7 @@
 // The `pilot` command. Flags live here; the run functions live in src/server.
 
 import { Command, Option } from 'commander';
-import { DEFAULTS, defaultDataDir, startServer } from '../server/server.ts';
+import { DEFAULTS, defaultDataDir } from '../server/defaults.ts';
 import { readTokenFile } from '../server/cluster-bootstrap.ts';
 import { parseBool, parseDuration, parseList } from './flags.ts';
 import { agentCommand } from './agent.ts';
@@ -78,6 +78,8 @@ program.command('server')
     if (!(leaseDurationMs > renewDeadlineMs)) throw new Error('--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline');
     if (!(renewDeadlineMs > retryPeriodMs * 1.2)) throw new Error('--leader-elect-renew-deadline must be greater than 1.2 × --leader-elect-retry-period');
     const controllers = o.disableControllers ? [] : parseList(o.controllers);
+    // Loaded only for `pilot server`: the other commands need none of the control plane.
+    const { startServer } = await import('../server/server.ts');
     const srv = await startServer({
       ...DEFAULTS,
       dataDir: o.dataDir, securePort: port, bindAddress: o.bindAddress, datastore: o.datastore,

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import type { Secret } from 'kubernetes-types/core/v1.js';
 import { isNotFound, loadKubeconfig, RestClient } from '../client/index.ts';
-import { defaultDataDir } from '../server/server.ts';
+import { defaultDataDir } from '../server/defaults.ts';
 import { caCertHash } from '../agent/bootstrap/discovery.ts';
 import {
   BOOTSTRAP_TOKEN_NAMESPACE, BOOTSTRAP_TOKEN_SECRET_TYPE, KEYS, PILOT_DEFAULT_NODE_TOKEN_GROUP, expirationOf, generateToken,

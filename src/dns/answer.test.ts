@@ -8,7 +8,7 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { answer, reverseAddress, type AnswerConfig } from './answer.ts';
 import { ClusterIndex } from './cluster-index.ts';
-import { CLASS_IN, RCODE, TYPE, emptyMessage, type Message, type ResourceRecord } from './wire.ts';
+import { CLASS_IN, RCODE, TYPE, decodeMessage, emptyMessage, encodeMessage, type Message, type ResourceRecord } from './wire.ts';
 
 const NOW = 1_700_000_000_000;
 const cfg: AnswerConfig = { zone: 'cluster.local', ttl: 5 };
@@ -245,6 +245,11 @@ test('the index follows updates and deletions (reverse maps included)', () => {
   ix.setService(svc('default', 'web', { clusterIP: '10.43.0.99', ports: [{ name: 'http', port: 80 }] }));
   assert.deepEqual(ask(ix, 'web.default.svc.cluster.local', TYPE.A).response!.answers.map((a) => a.data), [{ address: '10.43.0.99' }]);
   assert.deepEqual(ask(ix, '20.0.43.10.in-addr.arpa', TYPE.PTR), { forward: true });
+  // A slice relabelled to another Service moves its endpoints there.
+  ix.setEndpointSlice(slice('default', 'web-abc', 'dual', { ports: [{ name: 'http', port: 8080, protocol: 'TCP' }], endpoints: [{ addresses: ['10.42.0.5'] }] }));
+  assert.equal(ask(ix, '10-42-0-5.web.default.svc.cluster.local', TYPE.A).response!.rcode, RCODE.NXDOMAIN);
+  assert.deepEqual(ask(ix, '5.0.42.10.in-addr.arpa', TYPE.PTR).response!.answers.map((a) => a.data), [{ target: '10-42-0-5.dual.default.svc.cluster.local' }]);
+  ix.setEndpointSlice(slice('default', 'web-abc', 'web', { ports: [{ name: 'http', port: 8080, protocol: 'TCP' }], endpoints: [{ addresses: ['10.42.0.5'] }] }));
   ix.deleteService(svc('default', 'web', {}));
   assert.equal(ask(ix, 'web.default.svc.cluster.local', TYPE.A).response!.rcode, RCODE.NXDOMAIN);
   assert.deepEqual(ask(ix, '5.0.42.10.in-addr.arpa', TYPE.PTR), { forward: true }, 'endpoints of a deleted Service are gone');
@@ -259,4 +264,23 @@ test('malformed queries: no question gets FORMERR, other opcodes NOTIMP', () => 
   const ix = fixture();
   assert.equal(answer({ ...emptyMessage(1) }, ix, cfg).response!.rcode, RCODE.FORMERR);
   assert.equal(answer({ ...emptyMessage(1), opcode: 2, questions: [{ name: 'a', type: 1, class: 1 }] }, ix, cfg).response!.rcode, RCODE.NOTIMP);
+});
+
+test('any name in any zone gets a well-formed answer or is handed on, never an exception', () => {
+  const ix = fixture();
+  const tokens = ['web', 'db', 'db-0', 'default', 'apps', 'svc', 'pod', 'cluster', 'local', '_http', '_tcp', '10-42-0-1', 'fd00--1', '*', 'in-addr', 'arpa', 'ip6', '20', '0', '43', '10', 'dns-version', 'ns', 'dns', 'ext', 'x\\000y', 'A-B'];
+  let seed = 7;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  for (let i = 0; i < 5000; i++) {
+    const labels = Array.from({ length: 1 + rnd(7) }, () => tokens[rnd(tokens.length)]);
+    if (rnd(2)) labels.push('cluster', 'local');
+    const name = labels.join('.');
+    const type = [TYPE.A, TYPE.AAAA, TYPE.SRV, TYPE.PTR, TYPE.TXT, TYPE.CNAME, TYPE.NS, TYPE.SOA, TYPE.MX, 99][rnd(10)];
+    const r = ask(ix, name, type);
+    if (r.forward) continue;
+    const m = r.response!;
+    assert.ok([RCODE.NOERROR, RCODE.NXDOMAIN].includes(m.rcode as 0 | 3), `${name} ${type}: rcode ${m.rcode}`);
+    assert.deepEqual(decodeMessage(encodeMessage(m)).answers.length, m.answers.length);
+    if (m.answers.length === 0) assert.equal(m.authorities[0]?.type, TYPE.SOA, `${name} ${type}: SOA with no answers`);
+  }
 });

@@ -33,6 +33,7 @@ import { writeAdminKubeconfig } from './kubeconfig.ts';
 import { bootstrapCluster, systemContext } from './bootstrap.ts';
 import { ApiserverEndpointReconciler } from './apiserver-endpoints.ts';
 import { versionInfo } from './version.ts';
+import { DEFAULTS as BASE_DEFAULTS } from './defaults.ts';
 import { startAuthorization, type AuthorizationMode } from './authorization.ts';
 import { ControllerCredentials } from './controller-credentials.ts';
 import { InflightLimiter } from '../apiserver/http/inflight.ts';
@@ -99,19 +100,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function defaultDataDir(): string {
-  return process.getuid?.() === 0 ? '/var/lib/pilot' : path.join(os.homedir(), '.pilot');
-}
-
-export const DEFAULTS: Omit<ServerConfig, 'dataDir'> = {
-  securePort: 6443,
-  bindAddress: '0.0.0.0',
-  serviceCidr: '10.43.0.0/16',
-  nodePortRange: [30000, 32767],
-  compactionRetainRevisions: 10_000,
-  compactionIntervalMs: 5 * 60_000,
-  logLevel: 'info',
-};
+export { defaultDataDir } from './defaults.ts';
+/** Flag defaults (defaults.ts), typed as the config they fill. */
+export const DEFAULTS: Omit<ServerConfig, 'dataDir'> = BASE_DEFAULTS;
 
 /** The address clients on this machine use: loopback unless bound to one address. */
 function clientHost(bind: string): string {
