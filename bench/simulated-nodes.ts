@@ -81,12 +81,23 @@ async function main(): Promise<void> {
     });
     const createSecs = (performance.now() - t1) / 1000;
     console.log(`  created ${PODS} bound pods in ${createSecs.toFixed(1)} s (${(PODS / createSecs).toFixed(0)}/s)`);
-    const deadline = performance.now() + Math.max(120_000, PODS * 5);
+    // Generous: watch delivery, not the agent, is what lags under load (the bench reports it, it does not judge it).
+    const deadline = performance.now() + Math.max(600_000, PODS * 20);
     let lastRunning = -1;
     let lastProgress = performance.now();
+    // The watch is what the bench counts by; when it seems stuck, the server's own count decides
+    // (a watcher can lag far behind writes under load), so a lagging watch is not taken for a stuck agent.
+    const serverCount = async (): Promise<number> =>
+      (await pods.listAll({ fieldSelector: 'status.phase=Running', limit: 2000 })).items.length;
     while (running < PODS) {
       if (running !== lastRunning) { lastRunning = running; lastProgress = performance.now(); }
-      if (performance.now() > deadline || performance.now() - lastProgress > 60_000) throw new Error(`only ${running}/${PODS} pods became Running`);
+      if (performance.now() - lastProgress > 30_000) {
+        const n = await serverCount();
+        console.log(`  (the bench's watch saw ${running} Running; the server lists ${n})`);
+        if (n === PODS) break;
+        if (n > lastRunning) { lastRunning = n; lastProgress = performance.now(); }
+      }
+      if (performance.now() > deadline || performance.now() - lastProgress > 60_000) throw new Error(`only ${Math.max(running, lastRunning)}/${PODS} pods became Running`);
       await new Promise((r) => setTimeout(r, 250));
     }
     const runSecs = (performance.now() - t1) / 1000;

@@ -60,7 +60,7 @@ if ((${#unit[@]})); then run_tests unit 2 20m "${unit[@]}"; else echo "no unit t
 
 stage "integration tests"
 mapfile -t integ < <(list_tests test)
-if ((${#integ[@]})); then run_tests integration 1 45m "${integ[@]}"; else echo "no integration tests"; fi
+if ((${#integ[@]})); then run_tests integration 2 45m "${integ[@]}"; else echo "no integration tests"; fi
 
 if [[ -f bench/run.sh ]]; then
   stage "bench (small)"

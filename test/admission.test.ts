@@ -11,11 +11,27 @@ import { KUBECTL, Pilot, run } from './helpers/pilot.ts';
 import { issueClientCert } from '../src/server/pki.ts';
 
 let pilot: Pilot;
+let auditLog: string;
+let tmp: string;
 
 before(async () => {
-  pilot = await new Pilot({ extraArgs: ['--controllers', 'serviceaccount', '--disable-agent', '--disable-scheduler'] }).start();
+  const dir = tmp = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'pilot-admission-'));
+  fs.writeFileSync(path.join(dir, 'policy.yaml'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n    resources: [{group: "", resources: ["pods"]}]\n');
+  auditLog = path.join(dir, 'audit.log');
+  pilot = await new Pilot({ extraArgs: ['--controllers', 'serviceaccount', '--disable-agent', '--disable-scheduler',
+    '--audit-policy-file', path.join(dir, 'policy.yaml'), '--audit-log-path', auditLog] }).start();
 });
-after(async () => { await pilot?.dispose(); });
+after(async () => {
+  await pilot?.dispose();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The ResponseComplete audit event of a pod create. */
+function auditedCreate(ns: string, name: string): Record<string, any> | undefined {
+  const lines = fs.existsSync(auditLog) ? fs.readFileSync(auditLog, 'utf8').split('\n').filter(Boolean) : [];
+  return lines.map((l) => JSON.parse(l)).find((e) => e.stage === 'ResponseComplete' && e.verb === 'create'
+    && e.objectRef?.resource === 'pods' && e.objectRef?.namespace === ns && e.objectRef?.name === name);
+}
 
 async function eventually<T>(fn: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -64,6 +80,10 @@ test('PodSecurity enforce=restricted refuses a plain pod with upstream\'s messag
     + 'unrestricted capabilities (container "x" must set securityContext.capabilities.drop=["ALL"]), '
     + 'runAsNonRoot != true (pod or container "x" must set securityContext.runAsNonRoot=true), '
     + 'seccompProfile (pod or container "x" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")');
+  // The audit event records the policy that refused it.
+  const refused = await eventually(async () => auditedCreate('psa-enforce', 'x'), 'audit event of the refused create');
+  assert.equal(refused.responseStatus.code, 403);
+  assert.equal(refused.annotations['pod-security.kubernetes.io/enforce-policy'], 'restricted:latest');
   const ok = await pilot.kubectl(['apply', '-n', 'psa-enforce', '-f', '-'], { input: compliantPod('good') });
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stderr, '', 'no warning for a compliant pod');
@@ -73,10 +93,13 @@ test('PodSecurity enforce=restricted refuses a plain pod with upstream\'s messag
 });
 
 test('PodSecurity warn=baseline: a privileged pod is created with a Warning; labelling enforce warns about it', async () => {
-  await namespace('psa-warn', { 'pod-security.kubernetes.io/warn': 'baseline' });
+  await namespace('psa-warn', { 'pod-security.kubernetes.io/warn': 'baseline', 'pod-security.kubernetes.io/audit': 'baseline' });
   const r = await pilot.kubectl(['apply', '-n', 'psa-warn', '-f', '-'], { input: privilegedPod('priv') });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^Warning: would violate PodSecurity "baseline:latest": privileged \(container "c" must not set securityContext\.privileged=true\)$/m);
+  const audited = await eventually(async () => auditedCreate('psa-warn', 'priv'), 'audit event of the create');
+  assert.equal(audited.annotations['pod-security.kubernetes.io/audit-violations'],
+    'would violate PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)');
   const label = await pilot.kubectl(['label', 'namespace', 'psa-warn', 'pod-security.kubernetes.io/enforce=baseline']);
   assert.equal(label.code, 0, label.stderr);
   assert.match(label.stderr, /^Warning: existing pods in namespace "psa-warn" violate the new PodSecurity enforce level "baseline:latest"$/m);
@@ -144,8 +167,8 @@ spec:
   const cert = await issueClientCert(pki, { cn: 'system:node:n1', orgs: ['system:nodes'] });
   fs.writeFileSync(path.join(dir, 'n1.crt'), cert.certPem);
   fs.writeFileSync(path.join(dir, 'n1.key'), cert.keyPem, { mode: 0o600 });
-  const asNode = (args: string[]) => run(KUBECTL, ['--kubeconfig', '/dev/null', '--server', pilot.url, '--certificate-authority', path.join(pilot.dataDir, 'tls/ca.crt'),
-    '--client-certificate', path.join(dir, 'n1.crt'), '--client-key', path.join(dir, 'n1.key'), '--cache-dir', pilot.cacheDir, ...args]);
+  const asNode = (args: string[], input?: string) => run(KUBECTL, ['--kubeconfig', '/dev/null', '--server', pilot.url, '--certificate-authority', path.join(pilot.dataDir, 'tls/ca.crt'),
+    '--client-certificate', path.join(dir, 'n1.crt'), '--client-key', path.join(dir, 'n1.key'), '--cache-dir', pilot.cacheDir, ...args], { input });
 
   // The graph follows the pod through a watch: allowed within moments of the binding.
   const got = await eventually(async () => { const r = await asNode(['get', 'secret', 'mine', '-n', 'nodes', '-o', 'name']); return r.code === 0 ? r.stdout.trim() : undefined; }, 'node reads its pod\'s secret');
@@ -154,6 +177,20 @@ spec:
   assert.notEqual(other.code, 0);
   assert.equal(other.stderr.trim(), 'Error from server (Forbidden): secrets "theirs" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "nodes": '
     + 'no relationship found between node \'n1\' and this object');
+
+  // Evictions and tokens: only for its own pods.
+  await pilot.k(['apply', '-n', 'nodes', '-f', '-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: elsewhere}\nspec:\n  nodeName: n2\n  containers: [{name: c, image: nginx}]\n' });
+  const evict = await asNode(['create', '--raw', '/api/v1/namespaces/nodes/pods/elsewhere/eviction', '-f', '-'],
+    JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'elsewhere', namespace: 'nodes' } }));
+  assert.notEqual(evict.code, 0);
+  assert.match(evict.stderr, /node n1 can only evict pods with spec\.nodeName set to itself/);
+  const uid = (await pilot.json(['get', 'pod', 'elsewhere', '-n', 'nodes'])).metadata.uid;
+  const token = await asNode(['create', 'token', 'default', '-n', 'nodes', '--bound-object-kind=Pod', '--bound-object-name=elsewhere', `--bound-object-uid=${uid}`]);
+  assert.notEqual(token.code, 0);
+  assert.match(token.stderr, /serviceaccounts "default" is forbidden: node requested token bound to a pod scheduled on a different node/);
+  const mineUid = (await pilot.json(['get', 'pod', 'uses-secret', '-n', 'nodes'])).metadata.uid;
+  const ownToken = await asNode(['create', 'token', 'default', '-n', 'nodes', '--bound-object-kind=Pod', '--bound-object-name=uses-secret', `--bound-object-uid=${mineUid}`]);
+  assert.equal(ownToken.code, 0, ownToken.stderr);
 
   const patch = await asNode(['label', 'node', 'n2', 'example.com/x=y']);
   assert.notEqual(patch.code, 0);

@@ -13,7 +13,8 @@ import { Pilot } from './helpers/pilot.ts';
 import { EtcdServer } from './helpers/etcd.ts';
 
 const TOKEN = 'controllers-ha-token-51c2';
-const LEASE = ['--leader-elect-lease-duration=2s', '--leader-elect-renew-deadline=1500ms', '--leader-elect-retry-period=250ms'];
+// Long enough that expiry (after a crash) and release (after a clean stop) are told apart on a loaded machine.
+const LEASE = ['--leader-elect-lease-duration=6s', '--leader-elect-renew-deadline=4s', '--leader-elect-retry-period=250ms'];
 let etcd: EtcdServer;
 let a: Pilot;
 let b: Pilot;
@@ -72,16 +73,16 @@ test('one leader at a time; kill -9 of the leader: the other takes over after th
   const standby = leader === a ? b : a;
   await controllersWork(standby, 'ha-before');
 
-  // A crash: no release; the standby waits for the Lease to expire (2 s here).
+  // A crash: no release; the standby waits for the Lease to expire (6 s here).
   const killedAt = Date.now();
   await leader.stop(true);
   const next = await until('takeover', async () => {
     const h = await holder(standby);
     return h.holder === identity(standby) ? h : undefined;
-  }, 15_000);
+  }, 30_000);
   const took = Date.now() - killedAt;
-  assert.ok(took >= 1000, `took over after ${took} ms: before the lease could have expired`);
-  assert.ok(took < 8000, `took over after ${took} ms`);
+  assert.ok(took >= 5000, `took over after ${took} ms: before the lease could have expired`);
+  assert.ok(took < 20000, `took over after ${took} ms`);
   assert.equal(next.transitions, first.transitions + 1);
   await controllersWork(standby, 'ha-after-kill');
 
@@ -91,10 +92,12 @@ test('one leader at a time; kill -9 of the leader: the other takes over after th
   assert.equal((await holder(leader)).holder, identity(standby));
 
   // A graceful stop releases the Lease: the restarted server takes over well within the lease duration.
-  const stoppedAt = Date.now();
   await standby.stop();
+  // Counted from the end of the stop (a loaded machine may take seconds to stop a server):
+  // with the Lease released, the other takes it at its next retry, long before it could expire.
+  const stoppedAt = Date.now();
   await until('takeover after release', async () => ((await holder(leader)).holder === identity(leader) ? true : undefined), 10_000);
   const tookGraceful = Date.now() - stoppedAt;
-  assert.ok(tookGraceful < 2000, `took over after ${tookGraceful} ms`);
+  assert.ok(tookGraceful < 3000, `took over ${tookGraceful} ms after the stop: the Lease was not released`);
   await controllersWork(leader, 'ha-after-stop');
 });

@@ -1,5 +1,5 @@
 // Scale smoke test of simulated nodes, in-process: 1,000 nodes register with
-// their Leases, and 500 pods bound to them all run. Figures are printed, not
+// their Leases, and 500 pods bound to the first 100 of them (5 each) all run. Figures are printed, not
 // asserted (timings depend on the machine's load); correctness is asserted.
 
 import assert from 'node:assert/strict';
@@ -45,7 +45,7 @@ test(`${NODES} simulated nodes register, with Leases, and ${PODS} pods bound to 
   let next = 0;
   await Promise.all(Array.from({ length: 32 }, async () => {
     for (let i = next++; i < PODS; i = next++) {
-      await pods.create({ metadata: { name: `p-${i}` }, spec: { nodeName: `sim-node-${i % NODES}`, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.9' }] } });
+      await pods.create({ metadata: { name: `p-${i}` }, spec: { nodeName: `sim-node-${i % 100}`, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.9' }] } });
     }
   }));
   const createSecs = (performance.now() - t1) / 1000;
@@ -63,13 +63,14 @@ test(`${NODES} simulated nodes register, with Leases, and ${PODS} pods bound to 
   assert.equal(running, PODS);
   // Distinct addresses per node.
   const list = await pods.listAll();
-  const byNode = new Map<string, Set<string>>();
+  const byNode = new Map<string, { ips: Set<string>; pods: number }>();
   for (const p of list.items) {
-    const s = byNode.get(p.spec!.nodeName!) ?? new Set<string>();
-    s.add(p.status!.podIP!);
+    const s = byNode.get(p.spec!.nodeName!) ?? { ips: new Set<string>(), pods: 0 };
+    s.ips.add(p.status!.podIP!);
+    s.pods++;
     byNode.set(p.spec!.nodeName!, s);
   }
-  for (const [node, ips] of byNode) assert.equal(ips.size, PODS / NODES, `${node}: ${[...ips].join(',')}`);
+  for (const [node, { ips, pods: n }] of byNode) assert.equal(ips.size, n, `${node}: ${[...ips].join(',')}`);
   assert.equal(sim.stats().pods, PODS);
 });
 
@@ -92,7 +93,7 @@ test('a restarted simulator takes its nodes over: no errors, pods keep their add
     fresh = await pods.get('after-restart');
   }
   assert.equal(fresh?.status?.phase, 'Running');
-  const onNode0 = [...before.entries()].filter(([n]) => Number(n.slice(2)) % NODES === 0).map(([, ip]) => ip);
+  const onNode0 = [...before.entries()].filter(([n]) => Number(n.slice(2)) % 100 === 0).map(([, ip]) => ip);
   assert.ok(!onNode0.includes(fresh.status!.podIP!), `${fresh.status!.podIP} reused one of ${onNode0.join(',')}`);
   const after = new Map((await pods.listAll()).items.map((p) => [p.metadata!.name!, p.status!.podIP!]));
   for (const [name, ip] of before) assert.equal(after.get(name), ip, name);

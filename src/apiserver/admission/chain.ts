@@ -33,6 +33,7 @@ export interface AdmissionPlugin {
 export function addAuditAnnotation(a: AdmissionAttributes, key: string, value: string): void {
   if (!a.ctx) return;
   (a.ctx.auditAnnotations ??= {})[key] = value;
+  a.ctx.annotateAudit?.(key, value);
 }
 
 export function addWarning(a: AdmissionAttributes, warning: string): void {

@@ -26,7 +26,9 @@ function token(boundObjectRef: Obj | undefined): AdmissionAttributes {
 
 async function run(a: AdmissionAttributes): Promise<string> {
   try {
-    if (a.operation === 'CREATE') await plugin.admit(a); else await plugin.validate(a);
+    // Both phases, as the chain runs them: each judges its own share.
+    await plugin.admit(a);
+    await plugin.validate(a);
     return 'allowed';
   } catch (e) {
     assert.ok(e instanceof ApiError && e.code === 403, String(e));
@@ -90,4 +92,14 @@ for (const c of cases) void test(`NodeRestriction: ${c.name}`, async () => asser
 void test('node label rules', () => {
   assert.deepEqual(forbiddenNodeLabels(['kubernetes.io/hostname', 'topology.kubernetes.io/zone', 'kubelet.kubernetes.io/x', 'foo.node.kubernetes.io/y', 'example.com/z']), []);
   assert.deepEqual(forbiddenNodeLabels(['node-role.kubernetes.io/master', 'a.node-restriction.kubernetes.io/b', 'k8s.io/x']), ['a.node-restriction.kubernetes.io/b', 'k8s.io/x', 'node-role.kubernetes.io/master']);
+});
+
+void test('phases: creates of objects are judged while admitting, create-only subresources while validating', async () => {
+  const evict = attrs('pods', 'CREATE', { metadata: { name: 'on-n2' } }, { ns: 'ns' });
+  evict.subresource = 'eviction';
+  await plugin.admit(evict);
+  await assert.rejects(plugin.validate(evict), /can only evict pods with spec.nodeName set to itself/);
+  const other = attrs('nodes', 'CREATE', node('n2'));
+  await assert.rejects(plugin.admit(other), /is not allowed to modify node "n2"/);
+  await plugin.validate(other);
 });

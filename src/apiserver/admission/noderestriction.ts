@@ -74,13 +74,14 @@ export class NodeRestriction implements AdmissionPlugin {
 
   constructor(private readonly deps: NodeRestrictionDeps) {}
 
-  /** Creates are judged as they arrive, before other plugins fill anything in (as upstream's ordering does). */
+  /** Objects created are judged as they arrive, before other plugins fill anything in (as upstream's ordering does). */
   async admit(a: AdmissionAttributes): Promise<void> {
-    if (a.operation === 'CREATE') await this.check(a);
+    if (a.operation === 'CREATE' && a.subresource === '') await this.check(a);
   }
 
+  /** Everything else: updates, deletes, and the create-only subresources (pods/eviction, serviceaccounts/token), which only validate. */
   async validate(a: AdmissionAttributes): Promise<void> {
-    if (a.operation !== 'CREATE') await this.check(a);
+    if (a.operation !== 'CREATE' || a.subresource !== '') await this.check(a);
   }
 
   private async check(a: AdmissionAttributes): Promise<void> {

@@ -42,6 +42,11 @@ export function recordRequestBody(req: IncomingMessage, body: Buffer): void {
   contexts.get(req)?.requestBody(body);
 }
 
+/** An annotation from admission (e.g. pod-security.kubernetes.io/audit-violations) for the request's event. */
+export function annotateRequest(req: IncomingMessage, key: string, value: string): void {
+  contexts.get(req)?.annotate(key, value);
+}
+
 export class Auditor {
   constructor(private readonly opts: AuditorOptions = {}) {}
 

@@ -25,6 +25,7 @@ import { bodyTypeOf, decodeBody, negotiateOutput, type OutputFormat } from './ne
 import { successStatus, writeObject } from './respond.ts';
 import { boolParam, deleteOptions, dryRunParam, fieldValidationParam, intParam } from './params.ts';
 import { serveWatch } from './watch.ts';
+import { annotateRequest } from '../audit/auditor.ts';
 import { answerReview, answerTokenReview, type TokenReviewer } from './reviews.ts';
 import { recordRequestBody } from '../audit/auditor.ts';
 
@@ -248,6 +249,7 @@ function makeContext(req: IncomingMessage, q: URLSearchParams, user: UserInfo, n
     fieldManagerDefaulted: !fm,
     fieldValidation: fieldValidationParam(q, verb),
     warnings: [],
+    annotateAudit: (key, value) => annotateRequest(req, key, value),
   };
 }
 

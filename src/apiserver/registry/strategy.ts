@@ -20,6 +20,8 @@ export interface RequestContext {
   warnings: string[];
   /** Annotations admission adds for the audit event (e.g. pod-security.kubernetes.io/audit-violations). */
   auditAnnotations?: Record<string, string>;
+  /** Passes an audit annotation on to the request's audit event (set by the HTTP layer). */
+  annotateAudit?: (key: string, value: string) => void;
 }
 
 export interface DeleteOptions {

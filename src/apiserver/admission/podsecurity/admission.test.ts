@@ -83,6 +83,9 @@ void test('pod updates that leave the spec alone are not checked', async () => {
   const old = plainPod();
   const next = { ...plainPod(), metadata: { ...plainPod().metadata, labels: { a: 'b' } } };
   await plugin({ 'pod-security.kubernetes.io/enforce': 'restricted' }).validate(attrs(POD, 'UPDATE', next, old));
+  const tolerated = plainPod();
+  tolerated.spec.tolerations = [{ key: 'k', operator: 'Exists' }];
+  await plugin({ 'pod-security.kubernetes.io/enforce': 'restricted' }).validate(attrs(POD, 'UPDATE', tolerated, old));
   const changed = plainPod();
   changed.spec.containers[0].image = 'nginx:2';
   await assert.rejects(plugin({ 'pod-security.kubernetes.io/enforce': 'restricted' }).validate(attrs(POD, 'UPDATE', changed, old)), /violates PodSecurity/);

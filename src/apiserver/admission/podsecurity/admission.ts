@@ -38,7 +38,34 @@ function podTemplateOf(group: string, kind: string, obj: Obj): { metadata: Obj; 
 
 const APPARMOR_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
 
-/** Only spec changes (and AppArmor annotations) can change a pod's verdict; other updates pass unchecked, as upstream. */
+const SECCOMP_POD_ANNOTATION = 'seccomp.security.alpha.kubernetes.io/pod';
+const SECCOMP_CONTAINER_PREFIX = 'container.seccomp.security.alpha.kubernetes.io/';
+
+/**
+ * What may change a live pod's verdict (upstream isSignificantPodUpdate): a
+ * new image, an added ephemeral container, or a changed seccomp annotation.
+ * Other updates (labels, tolerations, deadlines) pass unchecked, so a pod
+ * admitted under an older, looser level can still be managed.
+ */
+export function significantPodUpdate(pod: Obj, old: Obj): boolean {
+  const ann = (pod.metadata?.annotations ?? {}) as Record<string, string>;
+  const oldAnn = (old.metadata?.annotations ?? {}) as Record<string, string>;
+  if (ann[SECCOMP_POD_ANNOTATION] !== oldAnn[SECCOMP_POD_ANNOTATION]) return true;
+  const list = (o: Obj, f: string): Obj[] => (o.spec?.[f] ?? []) as Obj[];
+  for (const f of ['containers', 'initContainers']) {
+    const now = list(pod, f);
+    const before = list(old, f);
+    if (now.length !== before.length) return true;
+    for (let i = 0; i < now.length; i++) {
+      if (now[i].image !== before[i].image) return true;
+      const key = SECCOMP_CONTAINER_PREFIX + String(now[i].name);
+      if (ann[key] !== oldAnn[key]) return true;
+    }
+  }
+  return list(pod, 'ephemeralContainers').length !== list(old, 'ephemeralContainers').length;
+}
+
+/** Workload templates: only a changed pod spec (or AppArmor annotations) can change the verdict. */
 function significantUpdate(meta: Obj, spec: Obj, oldMeta: Obj, oldSpec: Obj): boolean {
   if (!semanticallyEqual(spec, oldSpec)) return true;
   const pick = (m: Obj): Record<string, string> => Object.fromEntries(Object.entries((m.annotations ?? {}) as Record<string, string>).filter(([k]) => k.startsWith(APPARMOR_PREFIX)));
@@ -56,7 +83,7 @@ export class PodSecurityAdmission implements AdmissionPlugin {
     if (group === '' && kind === 'Namespace') return this.validateNamespace(a);
     if (group === '' && kind === 'Pod') {
       if (a.subresource !== '' && a.subresource !== 'ephemeralcontainers') return;
-      if (a.operation === 'UPDATE' && a.old && !significantUpdate(a.obj.metadata ?? {}, a.obj.spec ?? {}, a.old.metadata ?? {}, a.old.spec ?? {})) return;
+      if (a.operation === 'UPDATE' && a.old && !significantPodUpdate(a.obj, a.old)) return;
       return this.evaluate(a, a.obj.metadata ?? {}, a.obj.spec ?? {}, true);
     }
     if (a.subresource !== '') return;
