@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: CLIENTS + 2, ca: srv.pki.caCertPem, cert: srv.pki.adminCertPem, key: srv.pki.adminKeyPem });
   const base = new URL(srv.url);
 
-  const call = (method: string, p: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: any }> => new Promise((resolve, reject) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const call = (method: string, p: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: any }> => new Promise((resolve, reject) => {  
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = https.request({ host: base.hostname, port: base.port, path: p, method, agent, headers: { 'Content-Type': contentType, ...(data ? { 'Content-Length': data.length } : {}) } }, (res) => {
       const chunks: Buffer[] = [];

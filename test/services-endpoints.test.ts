@@ -95,7 +95,7 @@ test('a Service\'s ready pods become its Endpoints and EndpointSlice; readiness 
   // new trigger (as upstream) drops it again, so it is looked for on that write.
   const ep = await until('Endpoints with 3 ready addresses and their trigger time', async () => {
     const e = await endpoints();
-    return ips(e.subsets?.[0]?.addresses).length === 3 && e.metadata?.annotations?.['endpoints.kubernetes.io/last-change-trigger-time'] && e;
+    return ips(e.subsets?.[0]?.addresses).length === 3 && !!e.metadata?.annotations?.['endpoints.kubernetes.io/last-change-trigger-time'] && e;
   });
   assert.deepEqual(ips(ep.subsets![0].addresses), [...all].sort());
   assert.deepEqual(ep.subsets![0].ports, [{ name: 'http', port: 8080, protocol: 'TCP' }]);

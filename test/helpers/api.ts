@@ -5,14 +5,14 @@ import * as fs from 'node:fs';
 import * as https from 'node:https';
 import { parse as parseYaml } from 'yaml';
 
-export interface ApiResponse { status: number; headers: Record<string, string | string[] | undefined>; body: string; json: any } // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface ApiResponse { status: number; headers: Record<string, string | string[] | undefined>; body: string; json: any }  
 
 export class ApiClient {
   private readonly agent: https.Agent;
   private readonly base: URL;
 
   constructor(kubeconfigPath: string) {
-    const kc = parseYaml(fs.readFileSync(kubeconfigPath, 'utf8')) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const kc = parseYaml(fs.readFileSync(kubeconfigPath, 'utf8')) as any;  
     const cluster = kc.clusters[0].cluster;
     const user = kc.users[0].user;
     const b64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');

@@ -102,7 +102,7 @@ export class Pilot {
   }
 
   /** Parsed JSON of `kubectl get … -o json`. */
-  async json<T = any>(args: string[]): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async json<T = any>(args: string[]): Promise<T> {  
     return JSON.parse(await this.k([...args, '-o', 'json'])) as T;
   }
 }

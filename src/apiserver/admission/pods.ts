@@ -4,7 +4,7 @@
 // node failure evicts pods after five minutes).
 // (The kube-api-access token volume and the account's existence check: serviceaccount.ts.)
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;  
 
 export const DEFAULT_TOLERATION_SECONDS = 300;
 const NODE_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];

@@ -5,7 +5,7 @@ import { stringify as toYaml } from 'yaml';
 import { ApiError } from '../../base/errors.ts';
 import type { OutputFormat } from './negotiation.ts';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;  
 
 export function contentTypeOf(fmt: OutputFormat): string {
   switch (fmt.kind) {

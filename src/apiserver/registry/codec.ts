@@ -7,7 +7,7 @@ import type { KV, Revision } from '../../storage/store.ts';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Obj = Record<string, any>;  
 
 export function encodeObject(obj: Obj): Uint8Array {
   const meta = obj.metadata ?? {};

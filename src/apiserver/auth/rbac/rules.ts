@@ -11,7 +11,7 @@
 // - ClusterRoleBindings apply everywhere; RoleBindings in their namespace, to a
 //   Role of that namespace or a ClusterRole.
 
-export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Obj = Record<string, any>;  
 
 export interface PolicyRule {
   verbs: string[];

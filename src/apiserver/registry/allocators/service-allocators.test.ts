@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { openMemoryStore } from '../../../storage/drivers/memory.ts';
 import { ServiceAllocators, type Taken } from './service-allocators.ts';
 
-const svc = (name: string, spec: Record<string, unknown> = {}): Record<string, any> => ({ metadata: { name, namespace: 'd' }, spec: { ports: [{ port: 80 }], ...spec } }); // eslint-disable-line @typescript-eslint/no-explicit-any
+const svc = (name: string, spec: Record<string, unknown> = {}): Record<string, any> => ({ metadata: { name, namespace: 'd' }, spec: { ports: [{ port: 80 }], ...spec } });  
 
 test('two allocators on one store (two apiservers) never hand out the same IP or port', async () => {
   const store = await openMemoryStore();
