@@ -1,5 +1,5 @@
 // Keeps the log from growing without bound: every interval, forget history
-// older than the newest `retainRevisions` revisions. Watchers further behind
+// older than both the newest `retainRevisions` revisions and the last interval. Watchers further behind
 // than that get Compacted (410 Gone) and relist, as with upstream's compaction.
 
 import type { Revision, Store } from './store.ts';
@@ -24,6 +24,8 @@ export function startCompactor(store: Store, opts: CompactorOptions): { stop(): 
   const onError = opts.onError ?? ((err: unknown) => process.emitWarning(`store compaction failed: ${String(err)}`));
   let running = false;
   let stopped = false;
+  // The revision at the previous tick: history since then is kept.
+  let seenLastTick: Revision | undefined;
   // The lock key's modRevision as this process last saw it (0: absent).
   let lastSeen: Revision | undefined;
 
@@ -56,7 +58,13 @@ export function startCompactor(store: Store, opts: CompactorOptions): { stop(): 
     running = true;
     try {
       // The target comes first: our own bump of the lock key must not count as history to keep.
-      const target = (await store.currentRevision()) - opts.retainRevisions;
+      // At least one interval of history stays too (upstream compacts to the revision it saw
+      // an interval ago): on a busy cluster a fixed count alone can be only seconds of history.
+      const current = await store.currentRevision();
+      const intervalAgo = seenLastTick;
+      seenLastTick = current;
+      if (intervalAgo === undefined) return;
+      const target = Math.min(current - opts.retainRevisions, intervalAgo);
       if (target <= (await store.compactedRevision())) return;
       if (opts.lockKey !== undefined && !(await claim(opts.lockKey))) return;
       await store.compact(target);
