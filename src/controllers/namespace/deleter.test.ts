@@ -47,6 +47,8 @@ test('content is deleted; what remains (terminating pods, finalizers) is reporte
     metadata: { name: 'web' },
     spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
   } as never);
+  // No serviceaccount controller runs here: the pods' account is made by hand (ServiceAccount admission requires it).
+  await c.resource('v1', 'ServiceAccount').namespace('d1').create({ metadata: { name: 'default' } } as never);
   await pods('d1').create(pod('unbound'));
   await pods('d1').create(pod('bound', 20));
   await pods('d1').createSubresource('bound', 'binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'bound' }, target: { kind: 'Node', name: 'n1' } });
