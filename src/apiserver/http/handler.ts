@@ -81,14 +81,16 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
         user = impersonate(req, user, opts.authorizer);
         audit?.impersonated(user);
       }
+      // Parsed once: the in-flight limit, authorization and routing all read it.
+      const reqInfo = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
       if (user && opts.inflight) {
         // Upstream's order: authentication, impersonation, in-flight limit, then authorization.
-        const release = opts.inflight.acquire(parseRequestInfo(req.method ?? 'GET', path, url.searchParams), user.groups);
+        const release = opts.inflight.acquire(reqInfo, user.groups);
         res.once('close', release);
       }
       if (user && opts.authorizer) {
         // Every authenticated request is authorized first, health checks included, as upstream.
-        const attrs = attributesOf(user, parseRequestInfo(req.method ?? 'GET', path, url.searchParams), req.method ?? 'GET');
+        const attrs = attributesOf(user, reqInfo, req.method ?? 'GET');
         const decision = opts.authorizer.authorize(attrs);
         audit?.authorized(decision);
         if (!decision.allowed) throw forbidden(attrs, decision.reason);
@@ -126,7 +128,7 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
         writeText(res, 200, await metricsRegistry.metrics(), metricsRegistry.contentType);
         return;
       }
-      info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+      info = reqInfo;
       if (!info.apiPrefix) throw notFoundPath();
       if (!info.isResourceRequest) {
         serveDiscovery(req, res, info.apiPrefix, info.parts, opts.advertiseAddress);

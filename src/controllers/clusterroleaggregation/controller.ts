@@ -2,10 +2,11 @@
 // aggregationRule gets the union of the rules of the ClusterRoles its
 // selectors match, kept current as those change (upstream
 // pkg/controller/clusterroleaggregation). The rule computation is shared with
-// the apiserver's start-up reconciliation (auth/rbac/aggregation.ts).
+// the apiserver's start-up reconciliation (api/rbac/aggregation.ts).
 
-import { aggregatedRules } from '../../apiserver/auth/rbac/aggregation.ts';
-import type { Obj } from '../../apiserver/auth/rbac/rules.ts';
+import { aggregatedRules } from '../../api/rbac/aggregation.ts';
+
+type Obj = Record<string, any>;  
 import { isConflict, isNotFound, WorkQueue, type Lister, type RestClient } from '../../client/index.ts';
 import type { Controller, ControllerContext } from '../types.ts';
 import { runWorkers, waitForSync } from '../worker.ts';

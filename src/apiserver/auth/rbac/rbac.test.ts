@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ruleAllows, uncoveredRules, describeRule, subjectMatches, type Attributes, type Obj, type PolicyRule } from './rules.ts';
 import { RbacAuthorizer, attributesOf, forbidden } from './authorizer.ts';
 import { EscalationGuard } from './escalation.ts';
-import { aggregateAll } from './aggregation.ts';
+import { aggregateAll } from '../../../api/rbac/aggregation.ts';
 import { bootstrapClusterRoles, bootstrapClusterRoleBindings, controllerServiceAccount } from './bootstrap-policy.ts';
 import type { RbacSource } from './resolver.ts';
 import { ApiError } from '../../../base/errors.ts';

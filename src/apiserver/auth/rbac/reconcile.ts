@@ -9,7 +9,7 @@
 import { ApiError } from '../../../base/errors.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { RequestContext } from '../../registry/strategy.ts';
-import { aggregateAll } from './aggregation.ts';
+import { aggregateAll } from '../../../api/rbac/aggregation.ts';
 import { AUTOUPDATE, bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap-policy.ts';
 import type { Obj } from './rules.ts';
 

@@ -13,13 +13,9 @@
 
 export type Obj = Record<string, any>;  
 
-export interface PolicyRule {
-  verbs: string[];
-  apiGroups?: string[];
-  resources?: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-}
+/** One rule of a Role or ClusterRole (defined with the shared aggregation logic in api/). */
+export type { PolicyRule } from '../../../api/rbac/aggregation.ts';
+import type { PolicyRule } from '../../../api/rbac/aggregation.ts';
 
 export interface Subject { kind: string; name: string; namespace?: string; apiGroup?: string }
 

@@ -3,8 +3,11 @@
 // clusterrole-aggregation controller). Pure; used by the controller and by the
 // start-up reconciliation, so `admin`, `edit` and `view` are complete at once.
 
-import { labelSelectorMatcher } from '../../../api/selectors/labels.ts';
-import type { Obj, PolicyRule } from './rules.ts';
+import { labelSelectorMatcher } from '../selectors/labels.ts';
+
+// Shared by the apiserver (start-up reconciliation) and the controller: lives in api/.
+type Obj = Record<string, any>;  
+export interface PolicyRule { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
 
 /** The aggregated rules for `role` from `all` ClusterRoles, de-duplicated in a stable order. */
 export function aggregatedRules(role: Obj, all: Obj[]): PolicyRule[] {
