@@ -43,8 +43,13 @@ export async function bootstrapCluster(registry: Registry, apiserver: { ip: stri
       spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, sessionAffinity: 'None', ports },
     }, systemContext()).catch(async (e: unknown) => {
       // Another server on the same datastore, starting at the same moment, made it
-      // first (the create then fails on the name, 409, or on the IP, 422): fine.
-      if (!(await services.get('default', 'kubernetes').catch(() => undefined))) throw e;
+      // first (the create then fails on the name, 409, or on the IP, 422): fine. On
+      // the IP it fails before the other's Service is written: give that a moment.
+      for (let i = 0; i < 50; i++) {
+        if (await services.get('default', 'kubernetes').catch(() => undefined)) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw e;
     });
   } else if (existing.spec?.ports?.[0]?.targetPort !== apiserver.port) {
     // Started on another port than last time: the Service follows the apiserver.
